@@ -1,0 +1,107 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import type { Config, StrategyName } from './config/config.js'
+import { principalPlugin } from './auth/principal.js'
+import { anyStrategy, requireAuth } from './auth/require-auth.js'
+import { errorHandler } from './plugins/error-handler.js'
+import { adminRoutes } from './routes/admin-routes.js'
+import { healthRoutes } from './routes/health-routes.js'
+import { protectedRoutes } from './routes/protected-routes.js'
+import { openStore, type KvStore } from './stores/index.js'
+import { createSessionStrategy } from './strategies/session/session-strategy.js'
+import type { Strategy, StrategyDeps } from './strategies/strategy.js'
+import { UserRepository } from './users/user-repository.js'
+
+const STRATEGY_FACTORIES: Record<StrategyName, (deps: StrategyDeps) => Strategy> = {
+  session: createSessionStrategy,
+  jwt: () => { throw new Error('the jwt strategy is not implemented yet') }
+}
+
+/** Body size cap for every route: logins, notes and admin changes are all tiny. */
+const BODY_LIMIT = 16 * 1024
+
+/** Never log credentials, even if a future log line includes headers or bodies. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.refresh_token',
+  '*.access_token',
+  'body.password',
+  'body.refresh_token'
+]
+
+export interface AppContext {
+  config: Config
+  store: KvStore
+  users: UserRepository
+  strategies: readonly Strategy[]
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    svj: AppContext
+  }
+}
+
+export interface BuildOptions {
+  /** Fastify logger option; defaults to pino at config.logLevel with credentials redacted. */
+  logger?: FastifyServerOptions['logger']
+}
+
+/**
+ * Builds the whole app from one config: opens the store, seeds users, mounts each configured strategy
+ * under `/{name}` with the shared protected routes under `/{name}/api`, and the admin routes under
+ * `/admin` for any mounted strategy. Listening is the caller's job (src/server.ts, tests, benchmarks).
+ */
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const store = await openStore(config)
+  try {
+    const users = new UserRepository(store, config.passwordHashCost)
+    await users.init()
+    await users.seed(config.benchUsers)
+    const strategies = config.strategies.map(name => STRATEGY_FACTORIES[name]({ config, store, users }))
+
+    const app = Fastify({
+      logger: options.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+      bodyLimit: BODY_LIMIT,
+      requestTimeout: 30_000,
+      return503OnClosing: true
+    })
+    app.decorate('svj', { config, store, users, strategies })
+    app.addHook('onClose', async () => { await store.close() })
+
+    await app.register(errorHandler, { store })
+    await app.register(principalPlugin)
+    // The cookie secret is the session secret, so failed session lookups can tell tampered cookies apart.
+    await app.register(fastifyCookie, config.session.secret === '' ? {} : { secret: config.session.secret })
+
+    await app.register(healthRoutes(store))
+
+    for (const strategy of strategies) {
+      await app.register(async function strategyScope (scope) {
+        await scope.register(strategy.credentials)
+        await scope.register(strategy.routes)
+        await scope.register(async function authenticated (api) {
+          api.addHook('onRequest', requireAuth(strategy.authenticate))
+          await api.register(protectedRoutes)
+        }, { prefix: '/api' })
+      }, { prefix: `/${strategy.name}` })
+    }
+
+    await app.register(async function adminScope (scope) {
+      for (const strategy of strategies) await scope.register(strategy.credentials)
+      scope.addHook('onRequest', requireAuth(anyStrategy(strategies)))
+      await scope.register(adminRoutes({ users, strategies }))
+    }, { prefix: '/admin' })
+
+    // The same handlers with no authentication at all: the benchmarks' baseline.
+    await app.register(protectedRoutes, { prefix: '/baseline/api' })
+
+    return app
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}

@@ -1,0 +1,36 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { STORE_OPS_HEADER } from './principal.js'
+import type { Strategy } from '../strategies/strategy.js'
+import { AppError } from '../errors.js'
+
+type Authenticate = Strategy['authenticate']
+
+/** onRequest hook for protected routes: authenticate, and always report the store round trips it cost. */
+export function requireAuth (authenticate: Authenticate) {
+  return async function requireAuthHook (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    try {
+      await authenticate(request, reply)
+    } finally {
+      reply.header(STORE_OPS_HEADER, request.authStoreOps)
+    }
+  }
+}
+
+/** Authenticates with whichever mounted strategy the request's credential belongs to (admin routes). */
+export function anyStrategy (strategies: readonly Strategy[]): Authenticate {
+  return async function authenticateAny (request, reply) {
+    const strategy = strategies.find(s => s.presentedBy(request))
+    if (strategy === undefined) {
+      throw new AppError(401, 'missing_credentials', 'log in first: send a session cookie or a bearer token', wwwAuthenticate(strategies))
+    }
+    await strategy.authenticate(request, reply)
+  }
+}
+
+function wwwAuthenticate (strategies: readonly Strategy[]): Record<string, string> {
+  return strategies.some(s => s.name === 'jwt') ? { 'www-authenticate': 'Bearer' } : {}
+}
+
+export function requireAdmin (request: FastifyRequest): void {
+  if (request.principal?.role !== 'admin') throw new AppError(403, 'forbidden', 'this route needs the admin role')
+}

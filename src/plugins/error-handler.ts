@@ -1,0 +1,51 @@
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { AppError } from '../errors.js'
+import { StoreUnavailableError, type KvStore } from '../stores/index.js'
+
+/** Fastify's own client-error codes, mapped to this API's stable codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_BAD_URL: 'bad_url',
+  FST_ERR_ASYNC_CONSTRAINT: 'bad_request'
+}
+
+function isStoreFailure (err: unknown, store: KvStore): boolean {
+  if (err instanceof StoreUnavailableError) return true
+  // connect-redis hands ioredis's own errors straight to @fastify/session.
+  const name = (err as Error | undefined)?.name ?? ''
+  return store.kind === 'redis' && (name === 'MaxRetriesPerRequestError' || !(store as { ready?: boolean }).ready)
+}
+
+/** The single place errors become responses: stable JSON codes, never a stack trace, 500 only for bugs. */
+export const errorHandler = fp(async function errorHandler (app: FastifyInstance, opts: { store: KvStore }) {
+  app.setErrorHandler(function handle (error: FastifyError | AppError | Error, request, reply) {
+    if (error instanceof AppError) {
+      return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message })
+    }
+    const fe = error as FastifyError
+    if (fe.validation !== undefined) {
+      return reply.code(400).send({ error: 'invalid_request', message: fe.message })
+    }
+    if (isStoreFailure(error, opts.store)) {
+      request.log.warn({ err: { type: error.name, message: error.message } }, 'store unavailable')
+      return reply.code(503).header('retry-after', '1').send({ error: 'store_unavailable', message: 'the session/token store is unavailable; try again shortly' })
+    }
+    const status = fe.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      const code = FASTIFY_CODES[fe.code] ?? (error instanceof SyntaxError ? 'invalid_json' : 'bad_request')
+      return reply.code(status).send({ error: code, message: fe.message })
+    }
+    request.log.error({ err: error }, 'unhandled error')
+    return reply.code(500).send({ error: 'internal_error', message: 'internal server error' })
+  })
+
+  app.setNotFoundHandler(function notFound (request, reply) {
+    return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?', 1)[0] ?? ''}` })
+  })
+}, { name: 'error-handler' })

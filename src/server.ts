@@ -1,0 +1,59 @@
+import { ConfigError, helpText, loadConfig, parseCli, type Config } from './config/config.js'
+import { buildApp } from './app.js'
+import { StoreUnavailableError } from './stores/index.js'
+
+/** The listening entry: config from env and flags, the app, signals. Everything else is in app.ts. */
+async function main (): Promise<void> {
+  let config: Config
+  try {
+    const cli = parseCli(process.argv.slice(2))
+    if (cli.help) {
+      console.log(helpText())
+      return
+    }
+    config = loadConfig(process.env, cli.overrides)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`config error: ${err.message}`)
+      process.exit(2)
+    }
+    throw err
+  }
+
+  let app
+  try {
+    app = await buildApp(config)
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) {
+      const cause = (err.cause as Error | undefined)?.message ?? 'no answer'
+      console.error(`config error: REDIS_URL: cannot reach ${config.redisUrl} (${cause}); start Redis or use STORE=memory`)
+      process.exit(2)
+    }
+    throw err
+  }
+  for (const warning of config.warnings) app.log.warn(warning)
+  if (config.cookieSecure && config.strategies.includes('session')) {
+    app.log.info('COOKIE_SECURE=true: session login needs https; set COOKIE_SECURE=false for plain-http local use')
+  }
+
+  let closing = false
+  const shutdown = (signal: string): void => {
+    if (closing) process.exit(1)
+    closing = true
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    app.close().then(() => process.exit(0), (err: unknown) => {
+      app.log.error({ err }, 'error during shutdown')
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+
+  await app.listen({ host: config.host, port: config.port })
+  app.log.info({ strategies: config.strategies, store: config.store }, 'session-vs-jwt ready')
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,39 @@
+/**
+ * The storage the strategies need, small enough to implement twice (embedded memory, Redis).
+ * Values are strings (JSON where structured) so both implementations behave the same way.
+ * Every method is one round trip to the store.
+ */
+export interface KvStore {
+  readonly kind: 'memory' | 'redis'
+  get: (key: string) => Promise<string | null>
+  /** Reads several keys in one round trip; missing keys come back as null, in order. */
+  getMany: (keys: string[]) => Promise<Array<string | null>>
+  /** Writes a value; `ttlMs` makes it expire (omit for no expiry). */
+  set: (key: string, value: string, ttlMs?: number) => Promise<void>
+  /** Writes only when the key does not exist; true when written. */
+  setIfAbsent: (key: string, value: string, ttlMs?: number) => Promise<boolean>
+  /**
+   * Atomically replaces `expected` with `next` (compare-and-swap); true when this caller won.
+   * `next === null` deletes the key. The building block for race-free refresh token rotation.
+   */
+  swap: (key: string, expected: string, next: string | null, ttlMs?: number) => Promise<boolean>
+  del: (...keys: string[]) => Promise<number>
+  /** Adds to a set (a per-user index) and pushes the set's expiry to at least `ttlMs` from now. */
+  setAdd: (key: string, member: string, ttlMs?: number) => Promise<void>
+  setRemove: (key: string, ...members: string[]) => Promise<void>
+  setMembers: (key: string) => Promise<string[]>
+  /** Milliseconds until the key expires: -1 no expiry, -2 missing (Redis PTTL semantics). */
+  ttl: (key: string) => Promise<number>
+  /** Throws when the store cannot answer. */
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
+/** Raised when the backing store cannot be reached; mapped to 503 store_unavailable. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
+  readonly code = 'STORE_UNAVAILABLE'
+  constructor (cause?: unknown) {
+    super('the session/token store is unavailable', { cause })
+  }
+}

@@ -1,0 +1,78 @@
+import type { SessionStore } from '@fastify/session'
+import type { KvStore } from '../../stores/kv-store.js'
+import type { Role } from '../../users/user.js'
+import type { EndReason, SessionAuth, StoredSession } from './session-data.js'
+import { destroySession, getSession, setSession } from './session-stores.js'
+
+const indexKey = (userId: string): string => `user-sessions:${userId}`
+const endKey = (sessionId: string): string => `sess-end:${sessionId}`
+
+export interface SessionEntry {
+  sessionId: string
+  auth: SessionAuth
+  record: StoredSession
+}
+
+/**
+ * The per-user index of sessions (a set of session ids per user) and the operations built on it:
+ * device lists, forced logout of one device or all of them, and role updates in place.
+ * Ended sessions leave a short-lived marker so a replayed cookie gets `session_revoked`, not a guess.
+ */
+export class SessionRecords {
+  constructor (
+    private readonly sessions: SessionStore,
+    private readonly kv: KvStore,
+    private readonly lifetimes: { idleTtlMs: number, absoluteTtlMs: number }
+  ) {}
+
+  async add (userId: string, sessionId: string): Promise<void> {
+    await this.kv.setAdd(indexKey(userId), sessionId, this.lifetimes.absoluteTtlMs)
+  }
+
+  async unindex (userId: string, sessionId: string): Promise<void> {
+    await this.kv.setRemove(indexKey(userId), sessionId)
+  }
+
+  /** The user's live sessions; ids whose record has expired are dropped from the index on the way. */
+  async list (userId: string): Promise<SessionEntry[]> {
+    const ids = await this.kv.setMembers(indexKey(userId))
+    const records = await Promise.all(ids.map(async id => await getSession(this.sessions, id)))
+    const live: SessionEntry[] = []
+    const stale: string[] = []
+    ids.forEach((sessionId, i) => {
+      const record = records[i]
+      if (record?.auth?.userId === userId) live.push({ sessionId, auth: record.auth, record })
+      else stale.push(sessionId)
+    })
+    if (stale.length > 0) await this.kv.setRemove(indexKey(userId), ...stale)
+    return live
+  }
+
+  /** Ends one session: deletes the record, unindexes it and remembers why for a while. */
+  async end (userId: string, sessionId: string, reason: EndReason): Promise<void> {
+    await Promise.all([
+      destroySession(this.sessions, sessionId),
+      this.kv.set(endKey(sessionId), reason, this.lifetimes.idleTtlMs),
+      this.kv.setRemove(indexKey(userId), sessionId)
+    ])
+  }
+
+  async endAll (userId: string, reason: EndReason): Promise<number> {
+    const sessions = await this.list(userId)
+    await Promise.all(sessions.map(async s => { await this.end(userId, s.sessionId, reason) }))
+    return sessions.length
+  }
+
+  /** Rewrites the role in every session of the user, so the next request of each sees it. */
+  async updateRole (userId: string, role: Role): Promise<number> {
+    const sessions = await this.list(userId)
+    await Promise.all(sessions.map(async s => {
+      await setSession(this.sessions, s.sessionId, { ...s.record, auth: { ...s.auth, role } })
+    }))
+    return sessions.length
+  }
+
+  async endReason (sessionId: string): Promise<EndReason | null> {
+    return await this.kv.get(endKey(sessionId)) as EndReason | null
+  }
+}

@@ -1,0 +1,94 @@
+import fp from 'fastify-plugin'
+import fastifySession from '@fastify/session'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { assertSameSite } from '../../auth/csrf.js'
+import { unauthorized } from '../../errors.js'
+import type { Strategy, StrategyDeps } from '../strategy.js'
+import { SessionRecords } from './session-records.js'
+import { CountingSessionStore, createSessionStore } from './session-stores.js'
+import { sessionRoutes } from './session-routes.js'
+import './session-data.js'
+
+/**
+ * Cookie sessions on @fastify/session. The cookie carries only a signed random id; the record (user,
+ * role, timestamps, device) lives in the store. Idle and absolute lifetimes are checked here against
+ * server-side timestamps; `lastSeenAt` is written at most once per touch interval, so a protected
+ * request costs one store read and, now and then, one write (every request when SESSION_ROLLING=true).
+ */
+export function createSessionStrategy ({ config, store, users }: StrategyDeps): Strategy {
+  const { idleTtlMs, absoluteTtlMs, rolling } = config.session
+  const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix))
+  const records = new SessionRecords(sessionStore.inner, store, config.session)
+  // `__Host-` pins the cookie to this host, https and Path=/ (browsers refuse it otherwise).
+  const cookieName = config.cookieSecure ? '__Host-sid' : 'sid'
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: config.cookieSecure }
+  // How stale lastSeenAt may get before it is written back: idle expiry is exact to within this.
+  const touchIntervalMs = Math.min(60_000, Math.floor(idleTtlMs / 10))
+  const allowedOrigins = new Set(config.allowedOrigins)
+
+  const credentials = fp(async function sessionCredentials (scope) {
+    scope.addHook('onRequest', function chargeSessionLookup (request, _reply, done) {
+      sessionStore.expect(request)
+      done()
+    })
+    await scope.register(fastifySession, {
+      secret: config.session.secret,
+      cookieName,
+      store: sessionStore,
+      saveUninitialized: false,
+      rolling,
+      cookie: { ...cookieOptions, maxAge: Math.min(idleTtlMs, absoluteTtlMs) }
+    })
+    scope.addHook('onRequest', function stopCharging (_request, _reply, done) {
+      sessionStore.expect(null)
+      done()
+    })
+  }, { name: 'session-credentials', dependencies: ['@fastify/cookie'] })
+
+  async function rejectMissing (request: FastifyRequest): Promise<never> {
+    const raw = request.cookies[cookieName]
+    if (raw === undefined || raw === '') throw unauthorized('missing_credentials', 'log in first: no session cookie was sent')
+    const unsigned = request.unsignCookie(raw)
+    if (!unsigned.valid || unsigned.value === null) throw unauthorized('invalid_credentials', 'the session cookie is not one this server signed')
+    request.authStoreOps++
+    const reason = await records.endReason(unsigned.value)
+    if (reason === null || reason === 'expired') throw unauthorized('session_expired', 'the session has expired; log in again')
+    throw unauthorized('session_revoked', reason === 'logout' ? 'this session was logged out' : 'this session was ended by a forced logout')
+  }
+
+  async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    assertSameSite(request, allowedOrigins)
+    const session = request.session
+    const auth = session?.auth
+    if (auth === undefined) return await rejectMissing(request)
+    const now = Date.now()
+    if (now - auth.createdAt >= absoluteTtlMs || now - auth.lastSeenAt >= idleTtlMs) {
+      await records.end(auth.userId, session.sessionId, 'expired')
+      request.session = null as never
+      reply.clearCookie(cookieName, cookieOptions)
+      throw unauthorized('session_expired', now - auth.createdAt >= absoluteTtlMs
+        ? 'the session reached its absolute lifetime; log in again'
+        : 'the session was idle too long; log in again')
+    }
+    if (rolling || now - auth.lastSeenAt >= touchIntervalMs) {
+      auth.lastSeenAt = now
+      session.cookie.maxAge = Math.min(idleTtlMs, auth.createdAt + absoluteTtlMs - now)
+    }
+    // @fastify/session writes the record back in onSend when it changed (or always, when rolling).
+    if (rolling || auth.lastSeenAt === now) request.authStoreOps++
+    request.principal = { userId: auth.userId, username: auth.username, role: auth.role, strategy: 'session', loginId: auth.handle }
+  }
+
+  return {
+    name: 'session',
+    credentials,
+    routes: sessionRoutes({ config, users, records, authenticate, cookieName, cookieOptions }),
+    presentedBy: request => request.cookies[cookieName] !== undefined,
+    authenticate,
+    async onUserChange (user, change) {
+      if (change === 'role') return await records.updateRole(user.id, user.role)
+      if (change === 'enable') return 0
+      return await records.endAll(user.id, 'revoked')
+    }
+  }
+}

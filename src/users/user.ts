@@ -1,0 +1,39 @@
+export const ROLES = ['user', 'admin'] as const
+export type Role = typeof ROLES[number]
+
+/** A stored account. `version` goes up on every change that must invalidate credentials already issued. */
+export interface User {
+  id: string
+  username: string
+  role: Role
+  disabled: boolean
+  version: number
+  passwordHash: string
+  createdAt: number
+  updatedAt: number
+}
+
+/** What may leave the server about a user. */
+export interface PublicUser {
+  id: string
+  username: string
+  role: Role
+}
+
+export function publicUser (user: User): PublicUser {
+  return { id: user.id, username: user.username, role: user.role }
+}
+
+/** The kinds of account change the strategies react to (admin routes emit them). */
+export type UserChange = 'role' | 'disable' | 'enable' | 'password' | 'revoke'
+
+/** Changes after which credentials issued earlier must stop working (they bump `version`). */
+export const VERSION_BUMPING_CHANGES: ReadonlySet<UserChange> = new Set(['role', 'disable', 'password', 'revoke'])
+
+export const DEMO_USERS: ReadonlyArray<{ username: string, password: string, role: Role }> = [
+  { username: 'alice', password: 'alice-password', role: 'user' },
+  { username: 'bob', password: 'bob-password', role: 'user' },
+  { username: 'admin', password: 'admin-password', role: 'admin' }
+]
+
+export const BENCH_PASSWORD = 'bench-password'
