@@ -48,6 +48,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Fastify logger option; defaults to pino at config.logLevel with credentials redacted. */
   logger?: FastifyServerOptions['logger']
+  /** Keeps the default logger configuration but writes to this stream (tests read the logs). */
+  logStream?: { write: (line: string) => void }
 }
 
 /**
@@ -64,12 +66,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     const strategies = config.strategies.map(name => STRATEGY_FACTORIES[name]({ config, store, users }))
 
     const app = Fastify({
-      logger: options.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+      logger: options.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
+      trustProxy: config.trustProxy,
+      // Bodies are validated as sent: no type coercion, unknown properties rejected rather than dropped.
+      ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
       bodyLimit: BODY_LIMIT,
       requestTimeout: 30_000,
       return503OnClosing: true
     })
     app.decorate('svj', { config, store, users, strategies })
+    // JSON only: a text/plain body is a 415, and cross-site "simple" form posts cannot reach the API.
+    app.removeContentTypeParser('text/plain')
     app.addHook('onClose', async () => { await store.close() })
 
     await app.register(errorHandler, { store })

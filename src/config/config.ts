@@ -47,6 +47,8 @@ export interface Config {
   host: string
   port: number
   logLevel: LogLevel
+  /** Believe X-Forwarded-For/-Proto (only behind a proxy you run). */
+  trustProxy: boolean
   cookieSecure: boolean
   allowedOrigins: string[]
   maxSessionsPerUser: number
@@ -77,6 +79,7 @@ export const OPTIONS = [
   { env: 'HOST', flag: 'host', default: '127.0.0.1', help: 'address to listen on' },
   { env: 'PORT', flag: 'port', default: '3000', help: 'port to listen on (0 picks a free one)' },
   { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: `pino level (${LOG_LEVELS.join(', ')})` },
+  { env: 'TRUST_PROXY', default: 'false', help: 'believe X-Forwarded-For/-Proto headers (only behind your own reverse proxy)' },
   { env: 'SESSION_SECRET', default: '(random per start)', help: 'cookie signing secret, at least 32 bytes; random per start with a warning when unset' },
   { env: 'SESSION_IDLE_TTL', default: '30m', help: 'sliding idle timeout, enforced by the server' },
   { env: 'SESSION_ABSOLUTE_TTL', default: '12h', help: 'hard cap from login, whatever the activity' },
@@ -223,6 +226,7 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     host,
     port: integer('PORT', 3000, 0, 65535),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustProxy: boolean('TRUST_PROXY', false),
     cookieSecure: boolean('COOKIE_SECURE', true),
     allowedOrigins,
     maxSessionsPerUser: integer('MAX_SESSIONS_PER_USER', 0, 0, 10000),

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config/config.js'
+import { Client } from './http.js'
+import { deleteKeys, testRedisUrl } from './redis.js'
+
+export interface TestApp {
+  app: FastifyInstance
+  config: Config
+  url: string
+  client: () => Client
+  /** Logs a fresh client in through `strategy` and returns it (cookie jar or bearer inside). */
+  close: () => Promise<void>
+}
+
+/** Defaults for tests: plain http, cheap scrypt, quiet logs, a key prefix of its own. */
+export function testEnv (env: Record<string, string> = {}): Record<string, string> {
+  return {
+    COOKIE_SECURE: 'false',
+    PASSWORD_HASH_COST: '14',
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: 'test-session-secret-test-session-secret',
+    JWT_SECRET: 'test-jwt-secret-test-jwt-secret-test-jwt',
+    KEY_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
+    ...env
+  }
+}
+
+/**
+ * Builds and starts the real app on an ephemeral port. With STORE=redis it uses the test Redis
+ * (see testRedisUrl); when there is none the test is skipped loudly. Keys are removed at teardown.
+ */
+export async function startApp (t: Test, env: Record<string, string> = {}): Promise<TestApp | null> {
+  const full = testEnv(env)
+  if (full.STORE === 'redis' && full.REDIS_URL === undefined) {
+    const url = await testRedisUrl()
+    if (url === null) {
+      t.skip('no Redis available')
+      return null
+    }
+    full.REDIS_URL = url
+  }
+  const config = loadConfig(full)
+  const app = await buildApp(config, { logger: false })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await app.close()
+    if (config.store === 'redis') await deleteKeys(config.redisUrl, config.keyPrefix)
+  }
+  t.teardown(close)
+  return { app, config, url, client: () => new Client(url), close }
+}
+
+/** Runs `body` once per store, as subtests named after it. */
+export function forEachStore (t: Test, body: (t: Test, store: 'memory' | 'redis') => Promise<void>): void {
+  for (const store of ['memory', 'redis'] as const) {
+    t.test(`store=${store}`, async t => { await body(t, store) })
+  }
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes (instead of sleeping a fixed time). */
+export async function waitFor (check: () => Promise<boolean> | boolean, timeoutMs = 5000, intervalMs = 25): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await new Promise(resolve => setTimeout(resolve, intervalMs))
+  }
+  return await check()
+}
