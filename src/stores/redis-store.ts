@@ -53,6 +53,8 @@ export class RedisKvStore implements KvStore {
       enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
       connectTimeout: options.connectTimeoutMs ?? 5000,
+      // A Redis that accepts but never answers (paused, partitioned) must fail closed, not hang requests.
+      commandTimeout: 2000,
       retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000)
     })
     // Without a listener, ioredis reports every failed reconnect as an unhandled 'error' event.

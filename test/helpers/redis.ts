@@ -1,5 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 
 /** A free TCP port on loopback. */
@@ -19,7 +22,8 @@ export interface OwnRedis {
   url: string
   port: number
   process: ChildProcess
-  stop: () => Promise<void>
+  /** SIGKILL by default; `graceful` sends SIGTERM so a persisting server writes its snapshot first. */
+  stop: (graceful?: boolean) => Promise<void>
   /** Starts it again on the same port (after stop), for fault-injection tests. */
   restart: () => Promise<void>
 }
@@ -46,12 +50,18 @@ async function waitForPing (url: string, timeoutMs = 5000): Promise<void> {
   }
 }
 
-/** Starts a throwaway redis-server on a free port that nothing else uses (safe to kill). */
-export async function startOwnRedis (): Promise<OwnRedis> {
+/**
+ * Starts a throwaway redis-server on a free port that nothing else uses (safe to kill).
+ * With `persist`, it snapshots to a temp dir on graceful stop and reloads on restart, like a real one.
+ */
+export async function startOwnRedis (options: { persist?: boolean } = {}): Promise<OwnRedis> {
   const port = await freePort()
   const url = `redis://127.0.0.1:${port}`
+  const persistence = options.persist === true
+    ? ['--dir', mkdtempSync(join(tmpdir(), 'svj-redis-')), '--dbfilename', 'dump.rdb', '--save', '3600 1']
+    : ['--save', '']
   const launch = (): ChildProcess => {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'no', ...persistence], { stdio: 'ignore' })
     child.unref() // the test process must be able to exit while it runs; the exit hook kills it
     return child
   }
@@ -59,10 +69,10 @@ export async function startOwnRedis (): Promise<OwnRedis> {
     url,
     port,
     process: launch(),
-    async stop () {
+    async stop (graceful = false) {
       if (own.process.exitCode !== null || own.process.signalCode !== null) return
       const exited = new Promise(resolve => own.process.once('exit', resolve))
-      own.process.kill('SIGKILL')
+      own.process.kill(graceful ? 'SIGTERM' : 'SIGKILL')
       await exited
     },
     async restart () {

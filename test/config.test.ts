@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process'
+import t from 'tap'
+import { ConfigError, helpText, loadConfig, OPTIONS, parseCli } from '../src/config/config.js'
+import { parseDuration } from '../src/config/duration.js'
+
+const SECRET = 'x'.repeat(32)
+
+t.test('defaults', async t => {
+  const c = loadConfig({})
+  t.same(c.strategies, ['session', 'jwt'])
+  t.equal(c.store, 'memory')
+  t.equal(c.redisUrl, 'redis://127.0.0.1:6379')
+  t.equal(c.host, '127.0.0.1')
+  t.equal(c.port, 3000)
+  t.equal(c.logLevel, 'info')
+  t.equal(c.cookieSecure, true)
+  t.equal(c.trustProxy, false)
+  t.equal(c.maxSessionsPerUser, 0)
+  t.equal(c.benchUsers, 0)
+  t.equal(c.session.idleTtlMs, 30 * 60_000)
+  t.equal(c.session.absoluteTtlMs, 12 * 3600_000)
+  t.equal(c.session.rolling, false)
+  t.ok(Buffer.byteLength(c.session.secret) >= 32, 'a random secret is generated')
+  t.match(c.warnings.join('\n'), /SESSION_SECRET is not set/, 'with a warning')
+  t.not(loadConfig({}).session.secret, c.session.secret, 'random per start')
+})
+
+t.test('valid values', async t => {
+  const c = loadConfig({
+    AUTH_STRATEGIES: ' session ', STORE: 'redis', REDIS_URL: 'redis://h:1/2', PORT: '0', LOG_LEVEL: 'warn',
+    SESSION_SECRET: SECRET, SESSION_IDLE_TTL: '900s', SESSION_ABSOLUTE_TTL: '14d', SESSION_ROLLING: 'true',
+    MAX_SESSIONS_PER_USER: '3', COOKIE_SECURE: 'false', BENCH_USERS: '100', ALLOWED_ORIGINS: 'https://a.example,http://b.example:8080'
+  })
+  t.same(c.strategies, ['session'])
+  t.equal(c.store, 'redis')
+  t.equal(c.port, 0)
+  t.equal(c.session.secret, SECRET)
+  t.equal(c.warnings.length, 0)
+  t.equal(c.session.idleTtlMs, 900_000)
+  t.equal(c.session.absoluteTtlMs, 14 * 86400_000)
+  t.equal(c.session.rolling, true)
+  t.equal(c.maxSessionsPerUser, 3)
+  t.equal(c.cookieSecure, false)
+  t.equal(c.benchUsers, 100)
+  t.same(c.allowedOrigins, ['https://a.example', 'http://b.example:8080'])
+})
+
+t.test('durations', async t => {
+  t.equal(parseDuration('900s'), 900_000)
+  t.equal(parseDuration('15m'), 900_000)
+  t.equal(parseDuration('12h'), 43_200_000)
+  t.equal(parseDuration('14d'), 1_209_600_000)
+  t.equal(parseDuration('90'), 90_000, 'plain seconds')
+  for (const bad of ['-5', '1.5h', '15 m', 'm', '', '10w', '1e3', '99999999999999999d']) t.equal(parseDuration(bad), null, `rejects '${bad}'`)
+})
+
+t.test('each invalid value is a ConfigError naming the variable', async t => {
+  const cases: Array<[Record<string, string>, string, RegExp]> = [
+    [{ STORE: 'mongo' }, 'STORE', /memory, redis/],
+    [{ PORT: 'abc' }, 'PORT', /integer/],
+    [{ PORT: '70000' }, 'PORT', /0 to 65535/],
+    [{ PORT: '-1' }, 'PORT', /integer/],
+    [{ SESSION_IDLE_TTL: '-5' }, 'SESSION_IDLE_TTL', /duration/],
+    [{ SESSION_IDLE_TTL: '0' }, 'SESSION_IDLE_TTL', /at least 1s/],
+    [{ SESSION_ABSOLUTE_TTL: 'forever' }, 'SESSION_ABSOLUTE_TTL', /duration/],
+    [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET', /at least 32 bytes/],
+    [{ AUTH_STRATEGIES: 'session,oauth' }, 'AUTH_STRATEGIES', /session, jwt.*oauth/],
+    [{ AUTH_STRATEGIES: ',' }, 'AUTH_STRATEGIES', /session, jwt/],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /info/],
+    [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE', /true or false/],
+    [{ SESSION_ROLLING: '2' }, 'SESSION_ROLLING', /true or false/],
+    [{ BENCH_USERS: '-1' }, 'BENCH_USERS', /integer/],
+    [{ MAX_SESSIONS_PER_USER: '1.5' }, 'MAX_SESSIONS_PER_USER', /integer/],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL', /redis:\/\//],
+    [{ ALLOWED_ORIGINS: 'not a url' }, 'ALLOWED_ORIGINS', /origins/],
+    [{ ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS', /origins/],
+    [{ PASSWORD_HASH_COST: '8' }, 'PASSWORD_HASH_COST', /14 to 20/],
+    [{ JWT_REVOCATION: 'sometimes' }, 'JWT_REVOCATION', /none, denylist, version/],
+    [{ JWT_CLOCK_TOLERANCE: '5m' }, 'JWT_CLOCK_TOLERANCE', /0s to 1m/],
+    [{ KEY_PREFIX: 'has space' }, 'KEY_PREFIX', /letters/]
+  ]
+  for (const [env, name, allowed] of cases) {
+    try {
+      loadConfig({ SESSION_SECRET: SECRET, JWT_SECRET: SECRET, ...env })
+      t.fail(`${JSON.stringify(env)} should fail`)
+    } catch (err) {
+      t.type(err, ConfigError)
+      const message = (err as Error).message
+      t.ok(message.startsWith(`${name}:`), `names ${name}: ${message}`)
+      t.match(message, allowed, 'says what is allowed')
+      t.notMatch(message, /\n/, 'one line')
+    }
+  }
+})
+
+t.test('flags override the environment', async t => {
+  const cli = parseCli(['--store', 'redis', '--port=4000', '--strategies', 'session', '--redis-url', 'redis://x:1', '--host', '0.0.0.0', '--bench-users', '5', '--log-level', 'debug'])
+  t.equal(cli.help, false)
+  const c = loadConfig({ STORE: 'memory', PORT: '1', SESSION_SECRET: SECRET }, cli.overrides)
+  t.equal(c.store, 'redis')
+  t.equal(c.port, 4000)
+  t.same(c.strategies, ['session'])
+  t.equal(c.redisUrl, 'redis://x:1')
+  t.equal(c.host, '0.0.0.0')
+  t.equal(c.benchUsers, 5)
+  t.equal(c.logLevel, 'debug')
+  t.equal(parseCli(['--help']).help, true)
+  t.throws(() => parseCli(['--nope']), ConfigError)
+  t.throws(() => parseCli(['positional']), ConfigError)
+})
+
+t.test('--help lists every setting', async t => {
+  const help = helpText()
+  for (const option of OPTIONS) t.match(help, option.env)
+  t.match(help, '--strategies')
+  t.match(help, '--redis-url')
+})
+
+t.test('the server process refuses a bad configuration with one line and a non-zero exit', async t => {
+  const run = (env: Record<string, string>, args: string[] = []): ReturnType<typeof spawnSync> =>
+    spawnSync(process.execPath, ['dist/server.js', ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 20_000 })
+  for (const [env, name] of [[{ STORE: 'mongo' }, 'STORE'], [{ PORT: 'abc' }, 'PORT'], [{ SESSION_IDLE_TTL: '-5' }, 'SESSION_IDLE_TTL'], [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET']] as const) {
+    const r = run(env)
+    t.equal(r.status, 2, `${name}: exit 2`)
+    const lines = String(r.stderr).trim().split('\n')
+    t.equal(lines.length, 1, `${name}: one line`)
+    t.match(lines[0], new RegExp(`^config error: ${name}:`))
+  }
+  const unreachable = run({ STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' })
+  t.equal(unreachable.status, 2)
+  t.match(String(unreachable.stderr), /REDIS_URL: cannot reach/)
+  const help = run({}, ['--help'])
+  t.equal(help.status, 0)
+  t.match(String(help.stdout), /AUTH_STRATEGIES/)
+})

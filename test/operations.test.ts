@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import t from 'tap'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config/config.js'
+import { Client } from './helpers/http.js'
+import { startApp, testEnv, waitFor } from './helpers/app.js'
+import { startOwnRedis } from './helpers/redis.js'
+
+const alice = { username: 'alice', password: 'alice-password' }
+
+t.test('health and readiness', async t => {
+  const s = (await startApp(t, { AUTH_STRATEGIES: 'session' }))!
+  const c = s.client()
+  t.same((await c.get('/health')).body, { status: 'ok' })
+  const ready = await c.get('/ready')
+  t.equal(ready.status, 200)
+  t.equal(ready.body.store, 'memory')
+})
+
+t.test('bad input gets a 4xx JSON error, never a 500 or a stack trace', async t => {
+  const s = (await startApp(t, { AUTH_STRATEGIES: 'session' }))!
+  const c = s.client()
+  const json = { 'content-type': 'application/json' }
+  const cases: Array<[string, string, Parameters<Client['request']>[2], number, string]> = [
+    ['POST', '/session/login', { body: '{"username":', headers: json }, 400, 'invalid_json'],
+    ['POST', '/session/login', { body: '', headers: json }, 400, 'invalid_json'],
+    ['POST', '/session/login', { json: { username: ['alice'], password: 'x' } }, 400, 'invalid_request'],
+    ['POST', '/session/login', { json: { username: 'alice', password: 'alice-password', extra: 1 } }, 400, 'invalid_request'],
+    ['POST', '/session/login', { json: { username: 'a'.repeat(65), password: 'x' } }, 400, 'invalid_request'],
+    ['POST', '/session/login', { body: JSON.stringify({ username: 'alice', password: 'x'.repeat(20_000) }), headers: json }, 413, 'payload_too_large'],
+    ['POST', '/session/login', { body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
+    ['GET', '/no/such/route', {}, 404, 'not_found'],
+    ['DELETE', '/session/api/me', {}, 404, 'not_found'],
+    ['GET', '/session/api/me', { headers: { cookie: 'sid=%E0%A4%A' } }, 401, 'invalid_credentials']
+  ]
+  for (const [method, path, options, status, code] of cases) {
+    const r = await c.request(method, path, options)
+    t.equal(r.status, status, `${method} ${path} ${JSON.stringify(options).slice(0, 60)}`)
+    t.equal(r.body.error, code)
+    t.type(r.body.message, 'string')
+    t.notMatch(r.text, /\bat \S+ \(|node_modules|\.ts:\d/, 'no stack trace')
+  }
+})
+
+t.test('logs never contain passwords, cookies or tokens', async t => {
+  const lines: string[] = []
+  const config = loadConfig(testEnv({ AUTH_STRATEGIES: 'session', LOG_LEVEL: 'trace' }))
+  const app = await buildApp(config, { logStream: { write: line => { lines.push(line) } } })
+  t.teardown(async () => { await app.close() })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  const c = new Client(`http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`)
+  await c.post('/session/login', alice)
+  await c.post('/session/login', { username: 'alice', password: 'wrong-password-123' })
+  await c.get('/session/api/me')
+  await c.get('/session/api/me', { bearer: 'header.payload.signature' })
+  const sid = c.cookies.get('sid')!
+  const all = lines.join('')
+  t.ok(lines.length > 4, 'requests were logged')
+  for (const secret of ['alice-password', 'wrong-password-123', sid, sid.split('.')[0]!, 'header.payload.signature', config.session.secret]) {
+    t.notOk(all.includes(secret), `log does not contain ${secret.slice(0, 12)}…`)
+  }
+})
+
+t.test('Redis down: 503 store_unavailable (fail closed), then recovery without a restart', async t => {
+  const redis = await startOwnRedis({ persist: true })
+  t.teardown(async () => { await redis.stop() })
+  const s = (await startApp(t, { STORE: 'redis', REDIS_URL: redis.url, AUTH_STRATEGIES: 'session' }))!
+  const c = s.client()
+  await c.post('/session/login', alice)
+  t.equal((await c.get('/session/api/me')).status, 200)
+
+  await redis.stop(true)
+  const me = await c.get('/session/api/me')
+  t.equal(me.status, 503, 'protected route fails closed')
+  t.equal(me.body.error, 'store_unavailable')
+  const login = await s.client().post('/session/login', alice)
+  t.equal(login.status, 503, 'login too')
+  t.equal(login.body.error, 'store_unavailable')
+  t.equal((await c.get('/ready')).status, 503)
+  t.equal((await c.get('/health')).status, 200, 'the process is alive')
+
+  await redis.restart()
+  const started = Date.now()
+  t.ok(await waitFor(async () => (await c.get('/ready')).status === 200, 10_000, 50), 'ready again')
+  t.comment(`recovered ${Date.now() - started} ms after Redis came back`)
+  t.equal((await c.get('/session/api/me')).status, 200, 'the session survived the Redis restart')
+  t.equal((await s.client().post('/session/login', alice)).status, 200, 'logins work again')
+})
+
+t.test('SIGTERM: the server finishes, closes and exits 0', async t => {
+  const child = spawn(process.execPath, ['dist/server.js'], {
+    env: { PATH: process.env.PATH, ...testEnv({ AUTH_STRATEGIES: 'session', PORT: '0', LOG_LEVEL: 'info' }) },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  t.ok(await waitFor(() => /session-vs-jwt ready/.test(out), 15_000), 'started')
+  const port = /"port":(\d+)|listening at http:\/\/[^:]+:(\d+)/.exec(out)
+  t.ok(port, 'printed its address')
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit') as [number]
+  t.equal(code, 0)
+  t.match(out, /shutting down/)
+})

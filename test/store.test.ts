@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
+import t from 'tap'
+import { MemoryKvStore, RedisKvStore, StoreUnavailableError, type KvStore } from '../src/stores/index.js'
+import { waitFor } from './helpers/app.js'
+import { deleteKeys, testRedisUrl } from './helpers/redis.js'
+
+/** One contract, run against both implementations: they must be interchangeable. */
+async function contract (t: Test, store: KvStore): Promise<void> {
+  t.equal(await store.get('a'), null)
+  await store.set('a', '1')
+  t.equal(await store.get('a'), '1')
+  t.equal(await store.ttl('a'), -1, 'no expiry')
+  t.equal(await store.ttl('missing'), -2)
+  t.same(await store.getMany(['a', 'missing', 'a']), ['1', null, '1'])
+  t.same(await store.getMany([]), [])
+
+  await store.set('short', 'x', 60)
+  t.equal(await store.get('short'), 'x')
+  t.ok(await waitFor(async () => await store.get('short') === null, 2000, 10), 'expires')
+
+  await store.set('ttl', 'x', 10_000)
+  const ttl = await store.ttl('ttl')
+  t.ok(ttl > 9000 && ttl <= 10_000, `ttl ${ttl}`)
+
+  t.equal(await store.setIfAbsent('nx', 'first'), true)
+  t.equal(await store.setIfAbsent('nx', 'second'), false)
+  t.equal(await store.get('nx'), 'first')
+
+  t.equal(await store.swap('cas', 'x', 'y'), false, 'swap on a missing key fails')
+  await store.set('cas', 'v1')
+  t.equal(await store.swap('cas', 'other', 'v2'), false)
+  t.equal(await store.swap('cas', 'v1', 'v2', 5000), true)
+  t.equal(await store.get('cas'), 'v2')
+  t.ok(await store.ttl('cas') > 0, 'swap sets the ttl')
+  const races = await Promise.all(Array.from({ length: 20 }, async (_, i) => await store.swap('cas', 'v2', `w${i}`)))
+  t.equal(races.filter(Boolean).length, 1, 'exactly one concurrent swap wins')
+  const winner = await store.get('cas')
+  t.equal(await store.swap('cas', winner!, null), true)
+  t.equal(await store.get('cas'), null, 'swap to null deletes')
+
+  t.equal(await store.del('a', 'nx', 'missing'), 2)
+  t.equal(await store.del(), 0)
+
+  await store.setAdd('set', 'm1', 10_000)
+  await store.setAdd('set', 'm2', 1_000)
+  await store.setAdd('set', 'm2')
+  t.same((await store.setMembers('set')).sort(), ['m1', 'm2'])
+  t.ok(await store.ttl('set') > 9000, 'a shorter ttl never shortens the set')
+  await store.setAdd('set', 'm3', 20_000)
+  t.ok(await store.ttl('set') > 19_000, 'a longer ttl extends it')
+  await store.setRemove('set', 'm1', 'm3', 'absent')
+  t.same(await store.setMembers('set'), ['m2'])
+  await store.setRemove('set', 'm2')
+  t.same(await store.setMembers('set'), [])
+  t.equal(await store.ttl('set'), -2, 'an empty set is gone')
+  t.same(await store.setMembers('never'), [])
+  await store.ping()
+}
+
+t.test('memory store', async t => {
+  const store = new MemoryKvStore('p:')
+  t.teardown(async () => { await store.close() })
+  await contract(t, store)
+})
+
+t.test('memory store purges expired entries (no unbounded growth)', async t => {
+  const store = new MemoryKvStore()
+  t.teardown(async () => { await store.close() })
+  for (let i = 0; i < 1000; i++) await store.set(`k${i}`, 'v', 1)
+  await store.set('keep', 'v')
+  await new Promise(resolve => setTimeout(resolve, 5)) // let the 1 ms entries lapse
+  store.sweep()
+  t.equal(store.size, 1, 'only the live entry remains')
+})
+
+t.test('redis store', async t => {
+  const url = await testRedisUrl()
+  if (url === null) { t.skip('no Redis'); return }
+  const prefix = `test:${randomBytes(6).toString('hex')}:`
+  const store = await RedisKvStore.connect({ url, prefix })
+  t.teardown(async () => { await store.close(); await deleteKeys(url, prefix) })
+  await contract(t, store)
+})
+
+t.test('redis store reports an unreachable server as StoreUnavailableError', async t => {
+  await t.rejects(RedisKvStore.connect({ url: 'redis://127.0.0.1:1', prefix: 'x:', connectTimeoutMs: 500 }), StoreUnavailableError)
+})
