@@ -8,13 +8,14 @@ import { adminRoutes } from './routes/admin-routes.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
+import { createJwtStrategy } from './strategies/jwt/jwt-strategy.js'
 import { createSessionStrategy } from './strategies/session/session-strategy.js'
 import type { Strategy, StrategyDeps } from './strategies/strategy.js'
 import { UserRepository } from './users/user-repository.js'
 
 const STRATEGY_FACTORIES: Record<StrategyName, (deps: StrategyDeps) => Strategy> = {
   session: createSessionStrategy,
-  jwt: () => { throw new Error('the jwt strategy is not implemented yet') }
+  jwt: createJwtStrategy
 }
 
 /** Body size cap for every route: logins, notes and admin changes are all tiny. */

@@ -24,6 +24,11 @@ async function main (): Promise<void> {
   try {
     app = await buildApp(config)
   } catch (err) {
+    // Some settings (JWT key files) can only be checked while building the app.
+    if (err instanceof ConfigError) {
+      console.error(`config error: ${err.message}`)
+      process.exit(2)
+    }
     if (err instanceof StoreUnavailableError) {
       const cause = (err.cause as Error | undefined)?.message ?? 'no answer'
       console.error(`config error: REDIS_URL: cannot reach ${config.redisUrl} (${cause}); start Redis or use STORE=memory`)

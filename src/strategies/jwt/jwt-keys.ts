@@ -1,0 +1,137 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { JwtAlgorithm, JwtConfig } from '../../config/config.js'
+import { ConfigError } from '../../config/config-error.js'
+
+/** One entry of a JWK Set (RFC 7517), public members only. */
+export interface PublicJwk {
+  kty: string
+  crv: string
+  x: string
+  y?: string
+  kid: string
+  alg: JwtAlgorithm
+  use: 'sig'
+}
+
+/** What signing and verifying access tokens needs, resolved once at startup. */
+export interface JwtKeys {
+  algorithm: JwtAlgorithm
+  /** HS256: the shared secret; EdDSA/ES256: PEM private key (fast-jwt takes PEM strings). */
+  signingKey: string
+  /** HS256: the shared secret; EdDSA/ES256: PEM public key. */
+  verifyKey: string
+  /** RFC 7638 thumbprint of the public key; undefined for HS256 (a secret has no public identity). */
+  kid: string | undefined
+  /** The public key set served at /jwt/.well-known/jwks.json; null for HS256. */
+  jwks: { keys: PublicJwk[] } | null
+}
+
+const KEY_TYPES: Record<Exclude<JwtAlgorithm, 'HS256'>, { describe: string, generate: () => { privateKey: KeyObject } }> = {
+  EdDSA: { describe: 'an Ed25519 key', generate: () => generateKeyPairSync('ed25519') },
+  ES256: { describe: 'an EC P-256 key', generate: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }) }
+}
+
+function fits (algorithm: Exclude<JwtAlgorithm, 'HS256'>, key: KeyObject): boolean {
+  if (algorithm === 'EdDSA') return key.asymmetricKeyType === 'ed25519'
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+}
+
+/** RFC 7638: SHA-256 over the required public members in lexicographic order, base64url. */
+export function jwkThumbprint (jwk: { kty?: string, crv?: string, x?: string, y?: string }): string {
+  const members = jwk.kty === 'EC'
+    ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+    : { crv: jwk.crv, kty: jwk.kty, x: jwk.x }
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
+}
+
+function readPrivateKey (file: string, algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
+  let key: KeyObject
+  try {
+    key = createPrivateKey(readFileSync(file))
+  } catch (err) {
+    throw new ConfigError(`JWT_PRIVATE_KEY_FILE: expected a readable PEM private key; got '${file}' (${(err as Error).message})`)
+  }
+  if (!fits(algorithm, key)) {
+    throw new ConfigError(`JWT_PRIVATE_KEY_FILE: expected ${KEY_TYPES[algorithm].describe} for JWT_ALG=${algorithm}; got a ${key.asymmetricKeyType ?? 'different'} key in '${file}'`)
+  }
+  return key
+}
+
+/**
+ * Resolves the private key, in this order: JWT_PRIVATE_KEY_FILE when it exists; else a new key pair,
+ * written to JWT_PRIVATE_KEY_FILE (mode 0600) when that is set, so the kid survives restarts, or kept in
+ * memory with a warning. The public key is always derived from the private one; a JWT_PUBLIC_KEY_FILE
+ * that exists must match it, and one that does not exist is written.
+ */
+function resolvePrivateKey (config: JwtConfig, algorithm: Exclude<JwtAlgorithm, 'HS256'>, warnings: string[]): KeyObject {
+  const { privateKeyFile, publicKeyFile } = config
+  if (privateKeyFile !== null && existsSync(privateKeyFile)) return readPrivateKey(privateKeyFile, algorithm)
+  if (publicKeyFile !== null && existsSync(publicKeyFile)) {
+    // Generating a private key now would never match the public key others already trust.
+    throw new ConfigError(`JWT_PRIVATE_KEY_FILE: expected the private key matching JWT_PUBLIC_KEY_FILE '${publicKeyFile}'; got ${privateKeyFile === null ? 'nothing' : `a missing file '${privateKeyFile}'`}`)
+  }
+  const { privateKey } = KEY_TYPES[algorithm].generate()
+  if (privateKeyFile === null) {
+    warnings.push(`JWT_PRIVATE_KEY_FILE is not set: using a generated ${algorithm} key, so access tokens end when the process restarts and several instances cannot share them`)
+  } else {
+    try {
+      writeFileSync(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
+    } catch (err) {
+      throw new ConfigError(`JWT_PRIVATE_KEY_FILE: expected a writable path for the generated key; got '${privateKeyFile}' (${(err as Error).message})`)
+    }
+    warnings.push(`JWT_PRIVATE_KEY_FILE '${privateKeyFile}' did not exist: generated a new ${algorithm} key there`)
+  }
+  return privateKey
+}
+
+function checkPublicKeyFile (file: string | null, publicKey: KeyObject): void {
+  if (file === null) return
+  const derived = publicKey.export({ type: 'spki', format: 'pem' })
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(file, derived, { mode: 0o644, flag: 'wx' })
+    } catch (err) {
+      throw new ConfigError(`JWT_PUBLIC_KEY_FILE: expected a writable path; got '${file}' (${(err as Error).message})`)
+    }
+    return
+  }
+  let given: KeyObject
+  try {
+    given = createPublicKey(readFileSync(file))
+  } catch (err) {
+    throw new ConfigError(`JWT_PUBLIC_KEY_FILE: expected a readable PEM public key; got '${file}' (${(err as Error).message})`)
+  }
+  if (!given.equals(publicKey)) {
+    throw new ConfigError(`JWT_PUBLIC_KEY_FILE: expected the public half of JWT_PRIVATE_KEY_FILE; got a different key in '${file}'`)
+  }
+}
+
+/** Loads (or generates) the access token keys. Runs once at startup; throws ConfigError on bad keys. */
+export function loadJwtKeys (config: JwtConfig, warnings: string[]): JwtKeys {
+  const algorithm = config.algorithm
+  if (algorithm === 'HS256') {
+    return { algorithm, signingKey: config.secret, verifyKey: config.secret, kid: undefined, jwks: null }
+  }
+  const privateKey = resolvePrivateKey(config, algorithm, warnings)
+  const publicKey = createPublicKey(privateKey)
+  checkPublicKeyFile(config.publicKeyFile, publicKey)
+  const jwk = publicKey.export({ format: 'jwk' })
+  const kid = jwkThumbprint(jwk)
+  const publicJwk: PublicJwk = {
+    kty: jwk.kty as string,
+    crv: jwk.crv as string,
+    x: jwk.x as string,
+    ...(jwk.y === undefined ? {} : { y: jwk.y }),
+    kid,
+    alg: algorithm,
+    use: 'sig'
+  }
+  return {
+    algorithm,
+    signingKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    verifyKey: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    kid,
+    jwks: { keys: [publicJwk] }
+  }
+}

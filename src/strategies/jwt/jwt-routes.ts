@@ -1,0 +1,182 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { assertSameSite } from '../../auth/csrf.js'
+import { loginsOverLimit } from '../../auth/login-limit.js'
+import { requireAuth } from '../../auth/require-auth.js'
+import type { Config } from '../../config/config.js'
+import { AppError, unauthorized } from '../../errors.js'
+import { deviceListSchema, deviceParamsSchema, loginBodySchema, type LoginBody } from '../../routes/schemas.js'
+import type { UserRepository } from '../../users/user-repository.js'
+import { accessClaims, bearerToken, verifyAccessToken, type AccessClaims } from './access-tokens.js'
+import type { JwtKeys } from './jwt-keys.js'
+import type { Issued, RefreshTokens } from './refresh-tokens.js'
+import type { AccessRevocation } from './revocation.js'
+
+type Transport = 'cookie' | 'body'
+
+interface JwtRoutesOptions {
+  config: Config
+  users: UserRepository
+  keys: JwtKeys
+  refreshTokens: RefreshTokens
+  revocation: AccessRevocation
+  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  cookieName: string
+  cookieOptions: { httpOnly: boolean, sameSite: 'strict', path: string, secure: boolean }
+}
+
+const loginSchema = {
+  ...loginBodySchema,
+  properties: {
+    ...loginBodySchema.properties,
+    transport: { type: 'string', enum: ['cookie', 'body'] }
+  }
+} as const
+
+/** Refresh and logout bodies are optional: cookie clients send none. */
+const refreshBodySchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  // Long enough that a misplaced access token gets a precise invalid_refresh_token.
+  properties: { refresh_token: { type: 'string', minLength: 1, maxLength: 4096 } }
+} as const
+
+const tokenResponseSchema = {
+  type: 'object',
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string' },
+    expires_in: { type: 'integer' },
+    refresh_token: { type: 'string' }
+  },
+  required: ['access_token', 'token_type', 'expires_in']
+} as const
+
+interface RefreshBody { refresh_token?: string }
+
+/** Login, refresh, logout, the device list and the JWKS of the JWT strategy (mounted under /jwt). */
+export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
+  const { config, users, keys, refreshTokens, revocation, cookieName, cookieOptions } = opts
+  const allowedOrigins = new Set(config.allowedOrigins)
+  const expiresIn = Math.floor(config.jwt.accessTtlMs / 1000)
+
+  /** Cookie transport is what browsers use, so it gets the same cross-site and https rules as sessions. */
+  function checkCookieTransport (request: FastifyRequest): void {
+    assertSameSite(request, allowedOrigins)
+    if (config.cookieSecure && request.protocol !== 'https') {
+      throw new AppError(400, 'insecure_transport', 'COOKIE_SECURE is on, so the refresh cookie needs https; use https, transport "body", or COOKIE_SECURE=false for plain-http local use')
+    }
+  }
+
+  /** Answers a login or refresh: a new access token, and the refresh token by the transport used. */
+  async function sendTokens (request: FastifyRequest, reply: FastifyReply, issued: Issued, transport: Transport): Promise<FastifyReply> {
+    const accessToken = request.server.jwt.sign(accessClaims(issued.user, issued.familyId))
+    // RFC 6749 §5.1: token responses must not be cached.
+    reply.header('cache-control', 'no-store')
+    if (transport === 'cookie') {
+      reply.setCookie(cookieName, issued.refreshToken, { ...cookieOptions, maxAge: issued.maxAgeSec })
+      return await reply.send({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn })
+    }
+    return await reply.send({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: issued.refreshToken })
+  }
+
+  /** The refresh token of a request: the body's, else the cookie's. */
+  function presentedRefreshToken (request: FastifyRequest<{ Body: RefreshBody | null }>): { token: string, transport: Transport } | null {
+    const fromBody = request.body?.refresh_token
+    if (fromBody !== undefined) return { token: fromBody, transport: 'body' }
+    const fromCookie = request.cookies[cookieName]
+    if (fromCookie !== undefined && fromCookie !== '') return { token: fromCookie, transport: 'cookie' }
+    return null
+  }
+
+  return async function routes (app) {
+    app.post<{ Body: LoginBody & { transport?: Transport } }>('/login', {
+      schema: { body: loginSchema, response: { 200: tokenResponseSchema } }
+    }, async (request, reply) => {
+      const transport = request.body.transport ?? 'cookie'
+      if (transport === 'cookie') checkCookieTransport(request)
+      const user = await users.verifyCredentials(request.body.username, request.body.password)
+      const issued = await refreshTokens.start(user, { userAgent: (request.headers['user-agent'] ?? '').slice(0, 200), ip: request.ip })
+      if (config.maxSessionsPerUser > 0) {
+        const excess = loginsOverLimit((await refreshTokens.list(user.id)).map(f => ({ ...f, createdAt: f.family.createdAt })), config.maxSessionsPerUser)
+        await Promise.all(excess.map(async f => await refreshTokens.end(user.id, f.familyId)))
+      }
+      return await sendTokens(request, reply, issued, transport)
+    })
+
+    app.post<{ Body: RefreshBody | null }>('/refresh', {
+      schema: { body: refreshBodySchema, response: { 200: tokenResponseSchema } }
+    }, async (request, reply) => {
+      const presented = presentedRefreshToken(request)
+      if (presented === null) throw unauthorized('missing_credentials', 'send the refresh token cookie or {"refresh_token": ...}')
+      if (presented.transport === 'cookie') checkCookieTransport(request)
+      let issued: Issued
+      try {
+        issued = await refreshTokens.rotate(presented.token)
+      } catch (err) {
+        // A refused refresh cookie is dead for good: drop it so the browser stops sending it.
+        if (presented.transport === 'cookie' && err instanceof AppError) reply.clearCookie(cookieName, cookieOptions)
+        throw err
+      }
+      return await sendTokens(request, reply, issued, presented.transport)
+    })
+
+    app.post<{ Body: RefreshBody | null }>('/logout', {
+      schema: { body: refreshBodySchema, response: { 204: { type: 'null' } } }
+    }, async (request, reply) => {
+      const presented = presentedRefreshToken(request)
+      if (presented?.transport === 'cookie') assertSameSite(request, allowedOrigins)
+      // Logout always succeeds: whatever is presented and still valid is ended; the rest is ignored.
+      let claims: AccessClaims | null = null
+      try {
+        const token = bearerToken(request.headers.authorization)
+        if (token !== null) claims = verifyAccessToken(request.server.jwt, token)
+      } catch {
+        claims = null
+      }
+      const family = presented === null ? null : await refreshTokens.familyOf(presented.token)
+      const ending = new Map<string, string>()
+      if (family !== null) ending.set(family.familyId, family.userId)
+      if (claims !== null) ending.set(claims.sid, claims.sub)
+      await Promise.all([
+        ...[...ending].map(async ([familyId, userId]) => await refreshTokens.end(userId, familyId)),
+        claims === null ? null : revocation.tokenLoggedOut(claims)
+      ])
+      return await reply.clearCookie(cookieName, cookieOptions).code(204).send()
+    })
+
+    app.get('/.well-known/jwks.json', async (_request, reply) => {
+      if (keys.jwks === null) throw new AppError(404, 'not_found', 'JWT_ALG=HS256 signs with a shared secret: there is no public key set')
+      return await reply.header('cache-control', 'public, max-age=300').send(keys.jwks)
+    })
+
+    await app.register(async function deviceRoutes (scope) {
+      scope.addHook('onRequest', requireAuth(opts.authenticate))
+
+      scope.get('/devices', { schema: { response: { 200: deviceListSchema } } }, async (request) => {
+        const principal = request.principal!
+        const families = await refreshTokens.list(principal.userId)
+        return families
+          .sort((a, b) => a.family.createdAt - b.family.createdAt)
+          .map(({ familyId, family }) => ({
+            id: familyId,
+            current: familyId === principal.loginId,
+            createdAt: new Date(family.createdAt).toISOString(),
+            lastSeenAt: new Date(family.lastUsedAt).toISOString(),
+            userAgent: family.userAgent,
+            ip: family.ip
+          }))
+      })
+
+      scope.delete<{ Params: { id: string } }>('/devices/:id', {
+        schema: { params: deviceParamsSchema, response: { 204: { type: 'null' } } }
+      }, async (request, reply) => {
+        const principal = request.principal!
+        const target = (await refreshTokens.list(principal.userId)).find(f => f.familyId === request.params.id)
+        if (target === undefined) throw new AppError(404, 'device_not_found', 'no active login of yours has that id')
+        await refreshTokens.end(principal.userId, target.familyId)
+        if (target.familyId === principal.loginId) reply.clearCookie(cookieName, cookieOptions)
+        return await reply.code(204).send()
+      })
+    })
+  }
+}

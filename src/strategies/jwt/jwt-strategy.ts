@@ -1,0 +1,62 @@
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyRequest } from 'fastify'
+import { unauthorized } from '../../errors.js'
+import type { Strategy, StrategyDeps } from '../strategy.js'
+import { bearerToken, CHALLENGE_MISSING, jwtPluginOptions, verifyAccessToken } from './access-tokens.js'
+import { loadJwtKeys } from './jwt-keys.js'
+import { jwtRoutes } from './jwt-routes.js'
+import { RefreshTokens } from './refresh-tokens.js'
+import { createRevocation } from './revocation.js'
+
+const BEARER = /^bearer /i
+
+/**
+ * Short-lived signed access tokens (@fastify/jwt, RFC 9068 shape) plus opaque rotating refresh tokens
+ * kept in the store. A protected request costs signature and claim checks (cached per token) and, by
+ * JWT_REVOCATION, 0 (`none`) or 1 (`denylist`, `version`) store round trips. Keys, signer and verifier
+ * are built once at startup.
+ */
+export function createJwtStrategy ({ config, store, users }: StrategyDeps): Strategy {
+  const keys = loadJwtKeys(config.jwt, config.warnings)
+  const pluginOptions = jwtPluginOptions(config.jwt, keys)
+  const revocation = createRevocation(config, store, users)
+  const refreshTokens = new RefreshTokens(store, users, config.jwt, revocation.familyEnded)
+  // `__Secure-` makes browsers refuse the cookie without Secure; `__Host-` is impossible with Path=/jwt.
+  const cookieName = config.cookieSecure ? '__Secure-rt' : 'rt'
+  // Path=/jwt: the refresh token never travels with API or session requests, only to refresh/logout.
+  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, path: '/jwt', secure: config.cookieSecure }
+
+  // Registered in every scope that authenticates with JWTs (/jwt and /admin): `request.server.jwt` is
+  // then the scope's signer and cached verifier, built once when the scope starts.
+  const credentials = fp(async function jwtCredentials (scope) {
+    await scope.register(fastifyJwt, pluginOptions)
+  }, { name: 'jwt-credentials', dependencies: ['@fastify/cookie'] })
+
+  async function authenticate (request: FastifyRequest): Promise<void> {
+    const token = bearerToken(request.headers.authorization)
+    if (token === null) throw unauthorized('missing_credentials', 'log in first: send Authorization: Bearer <access token>', CHALLENGE_MISSING)
+    const claims = verifyAccessToken(request.server.jwt, token)
+    if (revocation.storeOpsPerRequest > 0) {
+      request.authStoreOps += revocation.storeOpsPerRequest
+      await revocation.check(claims)
+    }
+    request.principal = { userId: claims.sub, username: claims.preferred_username, role: claims.role, strategy: 'jwt', loginId: claims.sid }
+  }
+
+  return {
+    name: 'jwt',
+    credentials,
+    routes: jwtRoutes({ config, users, keys, refreshTokens, revocation, authenticate, cookieName, cookieOptions }),
+    presentedBy: request => BEARER.test(request.headers.authorization ?? ''),
+    authenticate,
+    async onUserChange (user, change) {
+      if (change === 'enable') return 0
+      // A role change keeps every login: the next refresh carries the new role (and, in version mode,
+      // the bumped version has already made older access tokens fail).
+      if (change === 'role') return (await refreshTokens.list(user.id)).length
+      await revocation.userChanged(user, change)
+      return await refreshTokens.endAll(user.id)
+    }
+  }
+}

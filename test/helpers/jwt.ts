@@ -1,0 +1,71 @@
+import Fastify from 'fastify'
+import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
+import type { Test } from 'tap'
+import type { TestApp } from './app.js'
+import type { Client, Reply } from './http.js'
+
+export const alice = { username: 'alice', password: 'alice-password' }
+export const bob = { username: 'bob', password: 'bob-password' }
+export const admin = { username: 'admin', password: 'admin-password' }
+export const benchUser = (i: number): { username: string, password: string } => ({ username: `bench${i}`, password: 'bench-password' })
+
+/** The JWT_SECRET that test/helpers/app.ts's testEnv sets. */
+export const TEST_JWT_SECRET = 'test-jwt-secret-test-jwt-secret-test-jwt'
+
+export interface JwtLogin {
+  client: Client
+  access: string
+  /** The refresh token: from the body (transport body) or the cookie jar (transport cookie). */
+  refresh: string
+  reply: Reply
+}
+
+/** Logs in through /jwt/login and returns the client (its cookie jar holds the refresh cookie, if any). */
+export async function jwtLogin (s: TestApp, who: { username: string, password: string }, transport: 'cookie' | 'body' = 'body'): Promise<JwtLogin> {
+  const client = s.client()
+  const reply = await client.post('/jwt/login', { ...who, transport })
+  if (reply.status !== 200) throw new Error(`jwt login ${who.username}: ${reply.status} ${reply.text}`)
+  const refresh = transport === 'body' ? reply.body.refresh_token : client.cookies.get('rt') ?? client.cookies.get('__Secure-rt') ?? ''
+  return { client, access: reply.body.access_token, refresh, reply }
+}
+
+/** Decodes a JWT's header and payload without verifying it (tests only read what the server issued). */
+export function decodeJwt (token: string): { header: Record<string, any>, payload: Record<string, any> } {
+  const [header = '', payload = ''] = token.split('.')
+  return {
+    header: JSON.parse(Buffer.from(header, 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+  }
+}
+
+/** base64url(JSON) of a value: for hand-made `alg: none` tokens, which no library will produce. */
+export const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+export type Signer = (payload: Record<string, unknown>, options?: Record<string, unknown>) => string
+
+/**
+ * A token signer built on @fastify/jwt in a throwaway Fastify instance, for forging tokens with any
+ * key, algorithm, header or claims. Closed at teardown.
+ */
+export async function makeSigner (t: Test, options: FastifyJWTOptions): Promise<Signer> {
+  const f = Fastify({ logger: false })
+  await f.register(fastifyJwt, options)
+  await f.ready()
+  t.teardown(async () => { await f.close() })
+  return (payload, signOptions) => f.jwt.sign(payload, signOptions as any)
+}
+
+/** A verifier on @fastify/jwt with the given options (another service checking our tokens). */
+export async function makeVerifier (t: Test, options: FastifyJWTOptions): Promise<(token: string) => Record<string, any>> {
+  const f = Fastify({ logger: false })
+  await f.register(fastifyJwt, options)
+  await f.ready()
+  t.teardown(async () => { await f.close() })
+  return token => f.jwt.verify(token)
+}
+
+/** Claims that pass the server's checks for the given user (sub/ver/sid may still be checked by the mode). */
+export function validClaims (payload: Record<string, any>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { sub, preferred_username: username, role, ver, sid } = payload
+  return { sub, preferred_username: username, role, ver, sid, jti: `forged-${Math.random().toString(36).slice(2)}`, ...extra }
+}
