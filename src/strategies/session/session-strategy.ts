@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { assertSameSite } from '../../auth/csrf.js'
 import { unauthorized } from '../../errors.js'
 import type { Strategy, StrategyDeps } from '../strategy.js'
+import { CachedSigner } from './cached-signer.js'
 import { SessionRecords } from './session-records.js'
 import { CountingSessionStore, createSessionStore } from './session-stores.js'
 import { sessionRoutes } from './session-routes.js'
@@ -32,7 +33,7 @@ export function createSessionStrategy ({ config, store, users }: StrategyDeps): 
       done()
     })
     await scope.register(fastifySession, {
-      secret: config.session.secret,
+      secret: new CachedSigner(config.session.secret),
       cookieName,
       store: sessionStore,
       saveUninitialized: false,
