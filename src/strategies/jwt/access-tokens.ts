@@ -97,7 +97,8 @@ export function accessClaims (user: User, familyId: string): Pick<AccessClaims, 
  * absent or uses another scheme. A Bearer header with no usable token is an invalid token, not a missing one.
  */
 export function bearerToken (header: string | undefined): string | null {
-  if (header === undefined || header.length < 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return null
+  if (header === undefined || header.length < 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return null
+  if (header.length > 6 && header[6] !== ' ') return null
   const token = header.slice(7)
   if (token.length > MAX_ACCESS_TOKEN_BYTES) throw invalidToken(`the token is larger than ${MAX_ACCESS_TOKEN_BYTES} bytes`)
   if (token === '' || token.includes(' ')) throw invalidToken('expected Authorization: Bearer <token>')

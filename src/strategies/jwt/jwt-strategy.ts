@@ -9,7 +9,7 @@ import { jwtRoutes } from './jwt-routes.js'
 import { RefreshTokens } from './refresh-tokens.js'
 import { createRevocation } from './revocation.js'
 
-const BEARER = /^bearer /i
+const BEARER = /^bearer( |$)/i
 
 /**
  * Short-lived signed access tokens (@fastify/jwt, RFC 9068 shape) plus opaque rotating refresh tokens
