@@ -5,6 +5,7 @@ import { principalPlugin } from './auth/principal.js'
 import { anyStrategy, requireAuth } from './auth/require-auth.js'
 import { errorHandler } from './plugins/error-handler.js'
 import { adminRoutes } from './routes/admin-routes.js'
+import { demoRoutes } from './routes/demo-routes.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
@@ -86,6 +87,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await app.register(fastifyCookie, config.session.secret === '' ? {} : { secret: config.session.secret })
 
     await app.register(healthRoutes(store))
+    // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
+    if (config.demoMode) await app.register(demoRoutes, { config, store, users, strategies })
 
     for (const strategy of strategies) {
       await app.register(async function strategyScope (scope) {
