@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { cpus, platform, release, totalmem } from 'node:os'
+import { createRequire } from 'node:module'
+
+export interface MachineInfo {
+  node: string
+  platform: string
+  cpuModel: string
+  cpuCount: number
+  memoryGiB: number
+  gitCommit: string
+  gitDirty: boolean
+  autocannon: string
+}
+
+function git (args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return ''
+  }
+}
+
+export function machineInfo (): MachineInfo {
+  const require = createRequire(import.meta.url)
+  let autocannon = 'unknown'
+  try {
+    autocannon = (JSON.parse(readFileSync(require.resolve('autocannon/package.json'), 'utf8')) as { version: string }).version
+  } catch {}
+  const cpu = cpus()
+  return {
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    cpuCount: cpu.length,
+    memoryGiB: Math.round(totalmem() / 1024 ** 3),
+    gitCommit: git(['rev-parse', '--short=12', 'HEAD']) || 'unknown',
+    // Uncommitted changes under src/ mean the measured server is not exactly the commit.
+    gitDirty: git(['status', '--porcelain', '--', 'src']) !== '',
+    autocannon
+  }
+}

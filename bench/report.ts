@@ -1,0 +1,243 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { renderChart } from './chart.js'
+import type { MachineInfo } from './machine.js'
+import { EVENTS, type EventObservation, type RevocationResult } from './revocation.js'
+import type { BenchSettings, ScenarioResult } from './runner.js'
+import { fmtInt, fmtNum } from './util.js'
+
+export interface BenchReport {
+  startedAt: string
+  finishedAt: string
+  elapsedSec: number
+  command: string
+  quick: boolean
+  settings: BenchSettings
+  machine: MachineInfo
+  redis: { source: string, url: string, version: string } | null
+  notes: string[]
+  scenarios: ScenarioResult[]
+  revocation: RevocationResult[]
+  ok: boolean
+  failures: string[]
+}
+
+/** Ratio of each scenario's median requests/s to the baseline's in the same run. */
+export function applyRatios (results: ScenarioResult[]): void {
+  const base = results.find(r => r.kind === 'baseline' && r.load !== null)?.load?.median.rps ?? null
+  for (const r of results) r.ratio = base === null || r.load === null ? null : r.load.median.rps / base
+}
+
+const baselineP99 = (report: BenchReport): number | null => report.scenarios.find(s => s.kind === 'baseline')?.load?.median.p99 ?? null
+
+function targetCell (r: ScenarioResult, baseP99: number | null): string {
+  if (r.targetRatio === null) return r.pluginDefaults ? '(reference)' : ''
+  const parts: string[] = []
+  if (r.ratio !== null) parts.push(`${r.ratio >= r.targetRatio ? 'met' : 'MISSED'} ≥${r.targetRatio.toFixed(2)}`)
+  if (baseP99 !== null && baseP99 > 0 && r.load !== null) parts.push(`p99 ${r.load.median.p99 <= 3 * baseP99 ? 'met' : 'MISSED'} ≤3x`)
+  return parts.join(', ')
+}
+
+interface Column { title: string, right: boolean }
+
+function rowsOf (report: BenchReport): { columns: Column[], rows: string[][] } {
+  const baseP99 = baselineP99(report)
+  const columns: Column[] = [
+    { title: 'scenario', right: false },
+    { title: 'req/s', right: true },
+    { title: 'x baseline', right: true },
+    { title: 'p50 ms', right: true },
+    { title: 'p97.5 ms', right: true },
+    { title: 'p99 ms', right: true },
+    { title: 'store ops/req (header)', right: true },
+    { title: 'Redis cmds/req', right: true },
+    { title: 'credential B/req', right: true },
+    { title: 'Redis B/login', right: true },
+    { title: 'errors', right: true },
+    { title: 'non-2xx', right: true },
+    { title: 'spread', right: true },
+    { title: 'status', right: false },
+    { title: 'target', right: false }
+  ]
+  const rows = report.scenarios.map(r => {
+    const m = r.load?.median
+    return [
+      r.name,
+      fmtInt(m?.rps),
+      r.ratio === null ? 'n/a' : fmtNum(r.ratio),
+      fmtNum(m?.p50, 0),
+      fmtNum(m?.p97_5, 0),
+      fmtNum(m?.p99, 0),
+      m?.headerOpsPerRequest === null || m === undefined ? '-' : fmtNum(m.headerOpsPerRequest),
+      m?.redisCommandsPerRequest === null || m === undefined ? '-' : fmtNum(m.redisCommandsPerRequest),
+      fmtInt(r.credentialBytes),
+      r.loginFootprint === null ? '-' : fmtInt(r.loginFootprint.totalBytes),
+      m === undefined ? '-' : fmtInt(m.errors + m.timeouts),
+      m === undefined ? '-' : fmtInt(m.non2xx),
+      r.load === null ? '-' : `${(r.load.spread * 100).toFixed(0)}%${r.load.spreadWarning ? ' !' : ''}`,
+      r.status === 'ok' ? 'ok' : 'FAILED',
+      targetCell(r, baseP99)
+    ]
+  })
+  return { columns, rows }
+}
+
+/** Plain aligned table for stdout. */
+export function textTable (report: BenchReport): string {
+  const { columns, rows } = rowsOf(report)
+  const widths = columns.map((c, i) => Math.max(c.title.length, ...rows.map(r => r[i]!.length)))
+  const line = (cells: string[]): string => cells.map((cell, i) => columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)).join('  ').trimEnd()
+  return [line(columns.map(c => c.title)), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+function mdTable (header: string[], rows: string[][], right: boolean[] = []): string {
+  const sep = header.map((_, i) => right[i] === true ? '---:' : '---')
+  return [header, sep, ...rows].map(r => `| ${r.map(c => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')
+}
+
+export function eventCell (e: EventObservation | undefined): string {
+  if (e === undefined) return 'n/a'
+  let cell = e.effect === 'immediate'
+    ? 'immediate'
+    : e.effect === 'window'
+      ? `works ${fmtNum(e.windowSec, 1)} s more (until exp)`
+      : 'still works at the bound'
+  if (e.firstChange !== null) cell += ` → ${e.firstChange}`
+  if (e.familyEnded !== null) cell += e.familyEnded ? '; refresh token dead' : `; refresh works${e.roleAfterRefresh === null ? '' : ` (role ${e.roleAfterRefresh})`}`
+  return `${e.ok ? '' : '✗ '}${cell}`
+}
+
+export function revocationTable (results: readonly RevocationResult[]): string {
+  const header = ['strategy / mode', ...EVENTS.map(e => e === 'revoke' ? 'admin revoke-all' : e === 'role' ? 'role change' : e === 'password' ? 'password change' : e), 'as promised']
+  const rows = results.map(r => [
+    r.target + (r.accessTtlSec === null ? '' : ` (access TTL ${r.accessTtlSec}s)`),
+    ...EVENTS.map(ev => r.error !== undefined ? 'error' : eventCell(r.events.find(e => e.event === ev))),
+    r.ok ? 'yes' : `NO${r.error === undefined ? '' : `: ${r.error.split('\n')[0]}`}`
+  ])
+  return mdTable(header, rows)
+}
+
+function roleAndTheftTable (results: readonly RevocationResult[]): string {
+  const rows = results.map(r => {
+    const role = r.events.find(e => e.event === 'role')
+    let roleCell = 'n/a'
+    if (role !== undefined) {
+      if (role.newRoleOnOldCredential === true) roleCell = role.effect === 'immediate' ? 'yes' : `after ${fmtNum(role.windowSec, 1)} s`
+      else if (role.firstChange?.startsWith('401') === true && role.effect === 'immediate') roleCell = `no: old token rejected at once (${role.firstChange}); refresh gives role ${role.roleAfterRefresh ?? '?'}`
+      else roleCell = `no: old role until exp${role.roleAfterRefresh === null ? '' : `; refresh gives role ${role.roleAfterRefresh}`}`
+    }
+    const t = r.theft
+    const theftCell = t === null ? 'n/a (no refresh tokens)' : `${t.detected ? 'detected' : 'NOT detected'}: replay → ${t.reuseAnswer}; newest token → ${t.newestTokenAnswer}; family's access token → ${t.accessTokenAfter}`
+    return [r.target, roleCell, theftCell]
+  })
+  return mdTable(['strategy / mode', 'role change visible on the next request', 'stolen refresh token (replayed after the owner refreshed)'], rows)
+}
+
+const commandsCell = (c: Record<string, number> | null): string => c === null
+  ? '-'
+  : Object.entries(c).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.005).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || '0'
+
+export function markdown (report: BenchReport): string {
+  const m = report.machine
+  const s = report.settings
+  const out: string[] = []
+  out.push(`# Benchmark results, ${report.startedAt}${report.quick ? ' (quick smoke run: not representative)' : ''}`)
+  out.push('')
+  out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPUs, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; autocannon ${m.autocannon}; commit ${m.gitCommit}${m.gitDirty ? ' (with uncommitted changes under src/)' : ''}.`)
+  out.push(`Redis: ${report.redis === null ? 'none' : `${report.redis.source === 'throwaway' ? 'throwaway redis-server started by the bench' : 'REDIS_URL'} (${report.redis.url}), version ${report.redis.version}`}.`)
+  out.push(`Settings: ${s.users} users, ${s.connections} connections, ${s.durationSec} s per run after ${s.warmupSec} s warm-up, ${s.runs} run(s) (medians), logins ${s.loginConcurrency} in flight, growth ${s.growth ? s.growthLevels.join('/') + ` logins (${s.growthDurationSec} s each)` : 'off'}. Command: \`${report.command}\`. Took ${Math.round(report.elapsedSec)} s.`)
+  out.push('')
+  out.push('![requests/s and p99 per scenario](latest.svg)')
+  out.push('')
+  out.push('## Protected route: GET /{strategy}/api/me')
+  out.push('')
+  const { columns, rows } = rowsOf(report)
+  out.push(mdTable(columns.map(c => c.title), rows, columns.map(c => c.right)))
+  out.push('')
+  const warnings = report.scenarios.filter(r => r.load?.spreadWarning === true)
+  if (warnings.length > 0) out.push(`Spread over 10% between runs (req/s): ${warnings.map(r => `${r.name} ${((r.load!.spread) * 100).toFixed(0)}% (${r.load!.runs.map(x => Math.round(x.rps)).join(', ')})`).join('; ')}.\n`)
+  out.push('Redis commands per request by command (INFO commandstats delta / requests; commands run inside Lua scripts are counted too):')
+  out.push('')
+  out.push(mdTable(['scenario', 'commands/request'], report.scenarios.filter(r => r.store === 'redis').map(r => [r.name, commandsCell(r.load?.median.redisCommands ?? null)])))
+  out.push('')
+
+  const refresh = report.scenarios.filter(r => r.refresh !== null)
+  if (refresh.length > 0) {
+    out.push('## Refresh path: POST /jwt/refresh (one rotating chain per connection)')
+    out.push('')
+    out.push(mdTable(['scenario', 'refreshes/s', 'p50 ms', 'p99 ms', 'Redis cmds/refresh', 'by command', 'errors', 'non-2xx', 'spread'],
+      refresh.map(r => {
+        const x = r.refresh!.median
+        return [r.name, fmtInt(x.rps), fmtNum(x.p50, 0), fmtNum(x.p99, 0), fmtNum(x.redisCommandsPerRequest), commandsCell(x.redisCommands), fmtInt(x.errors + x.timeouts), fmtInt(x.non2xx), `${(r.refresh!.spread * 100).toFixed(0)}%`]
+      }), [false, true, true, true, true, false, true, true, true]))
+    out.push('')
+  }
+
+  const growth = report.scenarios.filter(r => r.growth !== null && r.growth.length > 0)
+  if (growth.length > 0) {
+    out.push('## Growth: the same load with more active logins in Redis')
+    out.push('')
+    out.push(mdTable(['scenario', 'active logins', 'req/s', 'p99 ms', 'store ops/req (header)', 'Redis cmds/req', 'Redis used memory MB', 'errors + non-2xx'],
+      growth.flatMap(r => r.growth!.map(p => [r.name, fmtInt(p.activeLogins), fmtInt(p.rps), fmtNum(p.p99, 0), fmtNum(p.headerOpsPerRequest), fmtNum(p.redisCommandsPerRequest), fmtNum(p.redisUsedMemoryMB, 1), fmtInt(p.errors + p.non2xx)])),
+      [false, true, true, true, true, true, true, true]))
+    out.push('')
+  }
+
+  out.push('## Revocation: does the old credential still work after the event, and for how long?')
+  out.push('')
+  const ttl = report.revocation.find(r => r.accessTtlSec !== null)?.accessTtlSec
+  out.push(`Each event is applied to a fresh login, then the old credential is polled every 100 ms until the first 401/403 (or, for a role change, the new role), bounded by the access TTL${ttl === undefined ? '' : ` (JWT_ACCESS_TTL=${ttl}s, JWT_CLOCK_TOLERANCE=0s in this part)`}. "refresh token dead" = the login's refresh token was refused right after the event.`)
+  out.push('')
+  out.push(revocationTable(report.revocation))
+  out.push('')
+  out.push(roleAndTheftTable(report.revocation))
+  out.push('')
+  const problems = report.revocation.flatMap(r => r.events.filter(e => !e.ok).map(e => `${r.target} ${e.event}: ${e.problem ?? ''}`))
+  if (problems.length > 0) out.push(`Differences from the promised behaviour:\n\n${problems.map(p => `- ${p}`).join('\n')}\n`)
+
+  out.push('## Logins and server-side state per login')
+  out.push('')
+  out.push(mdTable(['scenario', 'logins', 'time', 'ms per login', 'keys one login creates (MEMORY USAGE bytes)'],
+    report.scenarios.filter(r => r.logins !== null).map(r => [
+      r.name,
+      fmtInt(r.logins!.count),
+      `${(r.logins!.ms / 1000).toFixed(1)} s (${r.logins!.concurrency} in flight)`,
+      fmtNum(r.logins!.msPerLogin, 1),
+      r.loginFootprint === null ? '- (embedded memory store)' : r.loginFootprint.keys.map(k => `${k.pattern} ${k.type} ${k.bytes} B`).join(', ')
+    ])))
+  out.push('')
+  if (report.notes.length > 0 || report.failures.length > 0) {
+    out.push('## Notes')
+    out.push('')
+    for (const n of report.notes) out.push(`- ${n}`)
+    for (const f of report.failures) out.push(`- FAILURE: ${f.split('\n')[0]}`)
+    out.push('')
+  }
+  out.push('## Scenario configuration (server environment)')
+  out.push('')
+  for (const r of report.scenarios) {
+    const env = Object.entries(r.config).map(([k, v]) => `${k}=${v}`).join(' ')
+    out.push(`- **${r.name}**: ${r.description}. \`${env}\`${r.ignoredSettings.length > 0 ? ` (ignored by this build: ${r.ignoredSettings.join(', ')})` : ''}`)
+  }
+  out.push('')
+  return out.join('\n')
+}
+
+/** Writes <stamp>.json/.md/.svg and latest.json/.md/.svg (same content) into `dir`. */
+export function writeResults (dir: string, report: BenchReport): string[] {
+  mkdirSync(dir, { recursive: true })
+  const stamp = report.startedAt.replace(/[:.]/g, '-')
+  const json = JSON.stringify(report, null, 2) + '\n'
+  const md = markdown(report)
+  const m = report.machine
+  const svg = renderChart(report.scenarios, `${report.startedAt.slice(0, 10)} · ${m.cpuCount}x ${m.cpuModel} · Node ${m.node} · ${report.settings.connections} connections · median of ${report.settings.runs} run(s)`)
+  const written: string[] = []
+  for (const name of [stamp, 'latest']) {
+    writeFileSync(join(dir, `${name}.json`), json)
+    // Each .md embeds the chart written next to it.
+    writeFileSync(join(dir, `${name}.md`), name === 'latest' ? md : md.replace('(latest.svg)', `(${stamp}.svg)`))
+    writeFileSync(join(dir, `${name}.svg`), svg)
+    written.push(join(dir, `${name}.json`), join(dir, `${name}.md`), join(dir, `${name}.svg`))
+  }
+  return written
+}

@@ -1,0 +1,156 @@
+/** The scenarios the bench knows, each one a separate server process with its own settings. */
+
+export type ScenarioKind = 'baseline' | 'session' | 'jwt'
+
+export interface Scenario {
+  name: string
+  kind: ScenarioKind
+  store: 'memory' | 'redis'
+  description: string
+  /** Server settings of this scenario (on top of the common ones in `serverEnv`). */
+  env: Record<string, string>
+  /** The measured route. */
+  path: string
+  /** Measured with 1k/10k/100k logins seeded in Redis. */
+  growth: boolean
+  /** Also measures POST /jwt/refresh. */
+  refresh: boolean
+  /** A plugin-defaults variant: what the project's tuning buys, not a configuration we recommend. */
+  pluginDefaults: boolean
+  /** The issue's target for requests/s relative to baseline, when there is one. */
+  targetRatio: number | null
+}
+
+const ME = (strategy: string): string => `/${strategy}/api/me`
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'baseline',
+    kind: 'baseline',
+    store: 'memory',
+    description: 'GET /baseline/api/me: the same handler and response as /{strategy}/api/me, no authentication',
+    env: { AUTH_STRATEGIES: 'session', STORE: 'memory' },
+    path: '/baseline/api/me',
+    growth: false,
+    refresh: false,
+    pluginDefaults: false,
+    targetRatio: null
+  },
+  {
+    name: 'session-memory',
+    kind: 'session',
+    store: 'memory',
+    description: 'signed session cookie, record in the embedded memory store, rolling=false with throttled lastSeenAt writes',
+    env: { AUTH_STRATEGIES: 'session', STORE: 'memory' },
+    path: ME('session'),
+    growth: false,
+    refresh: false,
+    pluginDefaults: false,
+    targetRatio: 0.5
+  },
+  {
+    name: 'session-redis',
+    kind: 'session',
+    store: 'redis',
+    description: 'signed session cookie, record in Redis (connect-redis on ioredis with auto-pipelining), rolling=false',
+    env: { AUTH_STRATEGIES: 'session', STORE: 'redis' },
+    path: ME('session'),
+    growth: true,
+    refresh: false,
+    pluginDefaults: false,
+    targetRatio: 0.4
+  },
+  {
+    name: 'jwt-none',
+    kind: 'jwt',
+    store: 'redis',
+    description: 'HS256 access token, verifier cache on, JWT_REVOCATION=none (0 store ops per request); refresh tokens in Redis',
+    env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'none' },
+    path: ME('jwt'),
+    growth: true,
+    refresh: true,
+    pluginDefaults: false,
+    targetRatio: 0.6
+  },
+  {
+    name: 'jwt-denylist',
+    kind: 'jwt',
+    store: 'redis',
+    description: 'HS256 access token, verifier cache on, JWT_REVOCATION=denylist (one MGET per request)',
+    env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'denylist' },
+    path: ME('jwt'),
+    growth: true,
+    refresh: true,
+    pluginDefaults: false,
+    targetRatio: 0.4
+  },
+  {
+    name: 'jwt-version',
+    kind: 'jwt',
+    store: 'redis',
+    description: 'HS256 access token, verifier cache on, JWT_REVOCATION=version (one GET of the user per request)',
+    env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'version' },
+    path: ME('jwt'),
+    growth: true,
+    refresh: true,
+    pluginDefaults: false,
+    targetRatio: 0.4
+  },
+  {
+    name: 'session-plugin-defaults',
+    kind: 'session',
+    store: 'redis',
+    description: 'session-redis with @fastify/session\'s default rolling: true (cookie re-sent and record written on every response)',
+    env: { AUTH_STRATEGIES: 'session', STORE: 'redis', SESSION_ROLLING: 'true' },
+    path: ME('session'),
+    growth: false,
+    refresh: false,
+    pluginDefaults: true,
+    targetRatio: null
+  },
+  {
+    name: 'jwt-plugin-defaults',
+    kind: 'jwt',
+    store: 'redis',
+    description: 'jwt-none without the verifier cache (@fastify/jwt\'s default: every request re-checks the HMAC), JWT_VERIFY_CACHE=false',
+    env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'none', JWT_VERIFY_CACHE: 'false' },
+    path: ME('jwt'),
+    growth: false,
+    refresh: false,
+    pluginDefaults: true,
+    targetRatio: null
+  }
+]
+
+/** Fixed secrets, so every scenario signs the same way (never use these anywhere else). */
+export const BENCH_SESSION_SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop'
+export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789-abcdefghijklmnopqrstu'
+
+/** The settings every bench server gets, then the scenario's own. */
+export function serverEnv (scenario: Pick<Scenario, 'env' | 'store'>, options: { users: number, redisUrl: string | null, keyPrefix: string, extra?: Record<string, string> }): Record<string, string> {
+  const env: Record<string, string> = {
+    LOG_LEVEL: 'warn',
+    // Demo routes and headers are for teaching; the bench measures the API alone.
+    DEMO_MODE: 'false',
+    COOKIE_SECURE: 'false',
+    PASSWORD_HASH_COST: '14',
+    BENCH_USERS: String(options.users),
+    SESSION_SECRET: BENCH_SESSION_SECRET,
+    JWT_SECRET: BENCH_JWT_SECRET,
+    KEY_PREFIX: options.keyPrefix,
+    ...scenario.env,
+    ...options.extra
+  }
+  if (scenario.store === 'redis') {
+    if (options.redisUrl === null) throw new Error('a redis scenario needs Redis')
+    env.REDIS_URL = options.redisUrl
+  }
+  return env
+}
+
+export function selectScenarios (names: string[] | null): Scenario[] {
+  if (names === null) return [...SCENARIOS]
+  const unknown = names.filter(n => !SCENARIOS.some(s => s.name === n))
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map(s => s.name).join(', ')}`)
+  return SCENARIOS.filter(s => names.includes(s.name))
+}
