@@ -107,6 +107,12 @@ async function main (): Promise<number> {
   output.log(`${machine.cpuCount}x ${machine.cpuModel}, Node ${machine.node}, commit ${machine.gitCommit}${machine.gitDirty ? '+dirty' : ''}; ${settings.users} users, ${settings.connections} connections, ${settings.runs} x ${settings.durationSec} s (+${settings.warmupSec} s warm-up)`)
 
   const notes: string[] = []
+  const load1 = machine.loadAverageAtStart[0] ?? 0
+  if (load1 > 1) {
+    const msg = `the machine was busy when the bench started (load average ${machine.loadAverageAtStart.join(' ')} on ${machine.cpuCount} CPUs): other processes compete with the server and autocannon, so the figures are lower and noisier than on an idle machine`
+    notes.push(msg)
+    output.log(`warning: ${msg}`)
+  }
   const needsRedis = scenarios.some(s => s.store === 'redis') || revocationTargets.some(t => t.store === 'redis')
   let redis: BenchRedis | null = null
   if (needsRedis) {

@@ -132,7 +132,8 @@ export async function runRefreshLoad (options: { url: string, chains: RefreshCha
     url: options.url,
     connections: chains.length,
     duration: options.durationSec,
-    requests: makeRequests({ username: '', refreshToken: '', pending: false, broken: false }).map(r => ({ ...r, setupRequest: undefined, onResponse: undefined, body: '{}' })),
+    // Placeholder for the first build; setupClient replaces it before anything is sent.
+    requests: [{ method: 'POST', path: '/jwt/refresh', headers: { 'content-type': 'application/json' }, body: '{}' }],
     setupClient (client) {
       client.setRequests(makeRequests(chains[next++ % chains.length]!))
     }

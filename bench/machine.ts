@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { cpus, platform, release, totalmem } from 'node:os'
+import { cpus, loadavg, platform, release, totalmem } from 'node:os'
 import { createRequire } from 'node:module'
 
 export interface MachineInfo {
@@ -12,6 +12,8 @@ export interface MachineInfo {
   gitCommit: string
   gitDirty: boolean
   autocannon: string
+  /** 1, 5 and 15 minute load averages when the bench started: above ~1 the machine was already busy. */
+  loadAverageAtStart: number[]
 }
 
 function git (args: string[]): string {
@@ -38,6 +40,7 @@ export function machineInfo (): MachineInfo {
     gitCommit: git(['rev-parse', '--short=12', 'HEAD']) || 'unknown',
     // Uncommitted changes under src/ mean the measured server is not exactly the commit.
     gitDirty: git(['status', '--porcelain', '--', 'src']) !== '',
-    autocannon
+    autocannon,
+    loadAverageAtStart: loadavg().map(v => Number(v.toFixed(2)))
   }
 }

@@ -143,7 +143,7 @@ export function markdown (report: BenchReport): string {
   const out: string[] = []
   out.push(`# Benchmark results, ${report.startedAt}${report.quick ? ' (quick smoke run: not representative)' : ''}`)
   out.push('')
-  out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPUs, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; autocannon ${m.autocannon}; commit ${m.gitCommit}${m.gitDirty ? ' (with uncommitted changes under src/)' : ''}.`)
+  out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPUs, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; autocannon ${m.autocannon}; commit ${m.gitCommit}${m.gitDirty ? ' (with uncommitted changes under src/)' : ''}; load average at start ${m.loadAverageAtStart.join(' ')}.`)
   out.push(`Redis: ${report.redis === null ? 'none' : `${report.redis.source === 'throwaway' ? 'throwaway redis-server started by the bench' : 'REDIS_URL'} (${report.redis.url}), version ${report.redis.version}`}.`)
   out.push(`Settings: ${s.users} users, ${s.connections} connections, ${s.durationSec} s per run after ${s.warmupSec} s warm-up, ${s.runs} run(s) (medians), logins ${s.loginConcurrency} in flight, growth ${s.growth ? s.growthLevels.join('/') + ` logins (${s.growthDurationSec} s each)` : 'off'}. Command: \`${report.command}\`. Took ${Math.round(report.elapsedSec)} s.`)
   out.push('')
