@@ -22,8 +22,6 @@ export interface FamilyRecord {
   lastUsedAt: number
   userAgent: string
   ip: string
-  /** Hash of the newest token, deleted with the family so a revoked login leaves nothing usable. */
-  tokenHash: string
 }
 
 export interface FamilyEntry {
@@ -49,6 +47,7 @@ const indexKey = (userId: string): string => `user-families:${userId}`
 const hashOf = (token: string): string => createHash('sha256').update(token).digest('base64url')
 
 export const invalidRefreshToken = (message: string): AppError => unauthorized('invalid_refresh_token', message)
+const loginEnded = (): AppError => invalidRefreshToken('this login has ended (logout, revocation or idle expiry); log in again')
 
 /**
  * Opaque rotating refresh tokens grouped in families, with reuse detection (seed 001): each refresh
@@ -72,7 +71,7 @@ export class RefreshTokens {
     const tokenHash = hashOf(refreshToken)
     const absoluteExpiresAt = now + this.config.refreshAbsoluteTtlMs
     const idleMs = Math.min(this.config.refreshTtlMs, absoluteExpiresAt - now)
-    const family: FamilyRecord = { userId: user.id, createdAt: now, absoluteExpiresAt, lastUsedAt: now, ...device, tokenHash }
+    const family: FamilyRecord = { userId: user.id, createdAt: now, absoluteExpiresAt, lastUsedAt: now, ...device }
     await Promise.all([
       this.store.set(rtKey(tokenHash), JSON.stringify({ familyId, userId: user.id, state: 'active', issuedAt: now } satisfies RefreshRecord), idleMs),
       this.store.set(famKey(familyId), JSON.stringify(family), idleMs),
@@ -101,12 +100,20 @@ export class RefreshTokens {
         await this.end(record.userId, record.familyId)
         throw unauthorized('refresh_token_reused', 'this refresh token was already used: the whole login is revoked; log in again')
       }
-      return await this.issueNext(record, await this.liveFamily(record, now), now)
+      const live = await this.liveFamily(record, now)
+      if (live === null) throw loginEnded()
+      return await this.issueNext(record, live, now)
     }
     // Read the family before spending: a concurrent replay can only revoke it after our swap, so the
     // winner of a race is never refused by the losers' revocation (it answers 200 with tokens that the
     // revocation has already killed, which is what reuse detection wants).
     const family = await this.liveFamily(record, now)
+    if (family === null) {
+      // A concurrent replay may have spent the token and ended the family since our read: if the
+      // record changed, decide again from what is stored now (that answer is refresh_token_reused).
+      if (await this.store.get(rtKey(hash)) !== raw) return await this.rotate(presented)
+      throw loginEnded()
+    }
     const spent = JSON.stringify({ ...record, state: 'spent', spentAt: now } satisfies RefreshRecord)
     // The spent record is kept as long as the family could live, so a replay is recognised until then.
     const keepMs = Math.max(1, record.issuedAt + this.config.refreshAbsoluteTtlMs - now)
@@ -118,10 +125,13 @@ export class RefreshTokens {
     return await this.issueNext(record, family, now)
   }
 
-  /** The token's family and user, after checking both; ends the family when the user may not go on. */
-  private async liveFamily (record: RefreshRecord, now: number): Promise<{ raw: string, family: FamilyRecord, user: User }> {
+  /**
+   * The token's family and user, after checking both; null when the family has ended. Ends the family
+   * (and throws) when it is past its absolute lifetime or the user may no longer log in.
+   */
+  private async liveFamily (record: RefreshRecord, now: number): Promise<{ raw: string, family: FamilyRecord, user: User } | null> {
     const [raw, user] = await Promise.all([this.store.get(famKey(record.familyId)), this.users.findById(record.userId)])
-    if (raw === null) throw invalidRefreshToken('this login has ended (logout, revocation or idle expiry); log in again')
+    if (raw === null) return null
     const family = JSON.parse(raw) as FamilyRecord
     if (family.absoluteExpiresAt <= now) {
       await this.end(record.userId, record.familyId)
@@ -140,7 +150,7 @@ export class RefreshTokens {
     const tokenHash = hashOf(refreshToken)
     const idleMs = Math.min(this.config.refreshTtlMs, family.absoluteExpiresAt - now)
     await this.store.set(rtKey(tokenHash), JSON.stringify({ familyId: record.familyId, userId: user.id, state: 'active', issuedAt: now } satisfies RefreshRecord), idleMs)
-    const next: FamilyRecord = { ...family, lastUsedAt: now, tokenHash }
+    const next: FamilyRecord = { ...family, lastUsedAt: now }
     // Compare-and-swap, so a revocation that ran meanwhile is never undone by writing the family back;
     // the token just issued then belongs to an ended family and is refused at its first use.
     if (await this.store.swap(famKey(record.familyId), raw, JSON.stringify(next), idleMs)) {
@@ -177,13 +187,14 @@ export class RefreshTokens {
     return live
   }
 
-  /** Ends one family: its record, its newest token and its index entry. True when it was live. */
+  /**
+   * Ends one family: its record and its index entry. True when it was live. Its token records stay
+   * until their TTL: without the family they refresh nothing, and a spent one must still be
+   * recognised as reuse (deleting it could turn a concurrent replay into a mere "unknown token").
+   */
   async end (userId: string, familyId: string): Promise<boolean> {
-    const raw = await this.store.get(famKey(familyId))
-    const family = raw === null ? null : JSON.parse(raw) as FamilyRecord
-    const keys = family === null ? [famKey(familyId)] : [famKey(familyId), rtKey(family.tokenHash)]
-    await Promise.all([this.store.del(...keys), this.store.setRemove(indexKey(userId), familyId), this.onFamilyEnded(familyId)])
-    return family !== null
+    const [deleted] = await Promise.all([this.store.del(famKey(familyId)), this.store.setRemove(indexKey(userId), familyId), this.onFamilyEnded(familyId)])
+    return deleted > 0
   }
 
   async endAll (userId: string): Promise<number> {
