@@ -37,7 +37,7 @@ export async function startApp (t: Test, env: Record<string, string> = {}): Prom
   if (full.STORE === 'redis' && full.REDIS_URL === undefined) {
     const url = await testRedisUrl()
     if (url === null) {
-      t.skip('no Redis available')
+      t.plan(0, 'SKIPPED: no Redis available')
       return null
     }
     full.REDIS_URL = url
