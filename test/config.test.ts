@@ -20,6 +20,8 @@ t.test('defaults', async t => {
   t.equal(c.session.idleTtlMs, 30 * 60_000)
   t.equal(c.session.absoluteTtlMs, 12 * 3600_000)
   t.equal(c.session.rolling, false)
+  t.equal(c.jwt.verifyCache, true)
+  t.equal(loadConfig({ JWT_VERIFY_CACHE: 'false' }).jwt.verifyCache, false)
   t.ok(Buffer.byteLength(c.session.secret) >= 32, 'a random secret is generated')
   t.match(c.warnings.join('\n'), /SESSION_SECRET is not set/, 'with a warning')
   t.not(loadConfig({}).session.secret, c.session.secret, 'random per start')

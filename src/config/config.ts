@@ -36,6 +36,8 @@ export interface JwtConfig {
   refreshTtlMs: number
   refreshAbsoluteTtlMs: number
   refreshReuseGraceMs: number
+  /** fast-jwt's cache of verified tokens; off only to measure what it buys. */
+  verifyCache: boolean
 }
 
 /** The one validated configuration object every part of the app reads. */
@@ -101,7 +103,8 @@ export const OPTIONS = [
   { env: 'JWT_REVOCATION', default: 'none', help: `access token revocation mode (${REVOCATION_MODES.join(', ')})` },
   { env: 'REFRESH_TTL', default: '14d', help: 'refresh token idle lifetime' },
   { env: 'REFRESH_ABSOLUTE_TTL', default: '30d', help: 'refresh family absolute lifetime' },
-  { env: 'REFRESH_REUSE_GRACE', default: '0s', help: 'window in which a just-rotated refresh token may be retried' }
+  { env: 'REFRESH_REUSE_GRACE', default: '0s', help: 'window in which a just-rotated refresh token may be retried' },
+  { env: 'JWT_VERIFY_CACHE', default: 'true', help: 'cache verified access tokens until exp (false only to measure what it buys)' }
 ] as const satisfies readonly OptionSpec[]
 
 type OptionEnv = typeof OPTIONS[number]['env']
@@ -251,7 +254,8 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
       revocation: oneOf('JWT_REVOCATION', REVOCATION_MODES, 'none'),
       refreshTtlMs,
       refreshAbsoluteTtlMs,
-      refreshReuseGraceMs: duration('REFRESH_REUSE_GRACE', '0s', 0, 60_000)
+      refreshReuseGraceMs: duration('REFRESH_REUSE_GRACE', '0s', 0, 60_000),
+      verifyCache: boolean('JWT_VERIFY_CACHE', true)
     },
     warnings
   }

@@ -75,7 +75,7 @@ export function jwtPluginOptions (config: JwtConfig, keys: JwtKeys): FastifyJWTO
       // Counted from iat, in seconds for @fastify/jwt: a token claiming a longer life than we issue
       // (an old token after JWT_ACCESS_TTL was lowered) is refused as expired.
       maxAge: (config.accessTtlMs + toleranceMs) / 1000,
-      cache: VERIFIER_CACHE_SIZE
+      cache: config.verifyCache ? VERIFIER_CACHE_SIZE : false
     }
   }
 }
