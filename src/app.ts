@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import type { Config, StrategyName } from './config/config.js'
+import { loginGuard } from './auth/login-guard.js'
 import { principalPlugin } from './auth/principal.js'
 import { anyStrategy, requireAuth } from './auth/require-auth.js'
 import { errorHandler } from './plugins/error-handler.js'
@@ -86,6 +87,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // The cookie secret is the session secret, so failed session lookups can tell tampered cookies apart.
     await app.register(fastifyCookie, config.session.secret === '' ? {} : { secret: config.session.secret })
 
+    await app.register(loginGuard, {
+      users,
+      store,
+      keyPrefix: config.keyPrefix,
+      perUser: config.loginRateLimit,
+      perAddress: config.loginRateLimitPerAddress
+    })
     await app.register(healthRoutes(store))
     // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
     if (config.demoMode) await app.register(demoRoutes, { config, store, users, strategies })

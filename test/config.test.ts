@@ -21,6 +21,12 @@ t.test('defaults', async t => {
   t.equal(c.session.absoluteTtlMs, 12 * 3600_000)
   t.equal(c.session.rolling, false)
   t.equal(c.jwt.verifyCache, true)
+  t.same(c.loginRateLimit, { max: 10, windowMs: 15 * 60_000 })
+  t.same(c.loginRateLimitPerAddress, { max: 100, windowMs: 15 * 60_000 })
+  const off = loadConfig({ LOGIN_RATE_LIMIT: 'off' })
+  t.equal(off.loginRateLimit, null)
+  t.equal(off.loginRateLimitPerAddress, null, 'off turns off both limits')
+  t.same(loadConfig({ LOGIN_RATE_LIMIT_PER_ADDRESS: 'OFF' }).loginRateLimitPerAddress, null)
   t.equal(loadConfig({ JWT_VERIFY_CACHE: 'false' }).jwt.verifyCache, false)
   t.ok(Buffer.byteLength(c.session.secret) >= 32, 'a random secret is generated')
   t.match(c.warnings.join('\n'), /SESSION_SECRET is not set/, 'with a warning')
@@ -79,7 +85,10 @@ t.test('each invalid value is a ConfigError naming the variable', async t => {
     [{ PASSWORD_HASH_COST: '8' }, 'PASSWORD_HASH_COST', /14 to 20/],
     [{ JWT_REVOCATION: 'sometimes' }, 'JWT_REVOCATION', /none, denylist, version/],
     [{ JWT_CLOCK_TOLERANCE: '5m' }, 'JWT_CLOCK_TOLERANCE', /0s to 1m/],
-    [{ KEY_PREFIX: 'has space' }, 'KEY_PREFIX', /letters/]
+    [{ KEY_PREFIX: 'has space' }, 'KEY_PREFIX', /letters/],
+    [{ LOGIN_RATE_LIMIT: '10' }, 'LOGIN_RATE_LIMIT', /10\/15m, or off/],
+    [{ LOGIN_RATE_LIMIT: '0/15m' }, 'LOGIN_RATE_LIMIT', /or off/],
+    [{ LOGIN_RATE_LIMIT_PER_ADDRESS: '5/never' }, 'LOGIN_RATE_LIMIT_PER_ADDRESS', /or off/]
   ]
   for (const [env, name, allowed] of cases) {
     try {

@@ -16,6 +16,12 @@ export type RevocationMode = typeof REVOCATION_MODES[number]
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
 
+/** At most `max` attempts per `windowMs`. */
+export interface LoginRateLimit {
+  max: number
+  windowMs: number
+}
+
 export interface SessionConfig {
   secret: string
   idleTtlMs: number
@@ -51,6 +57,10 @@ export interface Config {
   logLevel: LogLevel
   /** Believe X-Forwarded-For/-Proto (only behind a proxy you run). */
   trustProxy: boolean
+  /** Failed logins per username per window; null when off. */
+  loginRateLimit: LoginRateLimit | null
+  /** Login attempts per client address per window; null when off. */
+  loginRateLimitPerAddress: LoginRateLimit | null
   cookieSecure: boolean
   allowedOrigins: string[]
   maxSessionsPerUser: number
@@ -82,6 +92,8 @@ export const OPTIONS = [
   { env: 'PORT', flag: 'port', default: '3000', help: 'port to listen on (0 picks a free one)' },
   { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: `pino level (${LOG_LEVELS.join(', ')})` },
   { env: 'TRUST_PROXY', default: 'false', help: 'believe X-Forwarded-For/-Proto headers (only behind your own reverse proxy)' },
+  { env: 'LOGIN_RATE_LIMIT', default: '10/15m', help: 'failed logins allowed per username per window (n/duration), or off (also turns off the per-address limit)' },
+  { env: 'LOGIN_RATE_LIMIT_PER_ADDRESS', default: '100/15m', help: 'login attempts allowed per client address per window, or off' },
   { env: 'SESSION_SECRET', default: '(random per start)', help: 'cookie signing secret, at least 32 bytes; random per start with a warning when unset' },
   { env: 'SESSION_IDLE_TTL', default: '30m', help: 'sliding idle timeout, enforced by the server' },
   { env: 'SESSION_ABSOLUTE_TTL', default: '12h', help: 'hard cap from login, whatever the activity' },
@@ -191,6 +203,15 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     return Buffer.byteLength(value) >= 32 ? value : fail(name, 'a secret of at least 32 bytes', `${Buffer.byteLength(value)} bytes`)
   }
 
+  const rateLimit = (name: OptionEnv, def: string): LoginRateLimit | null => {
+    const value = raw(name) ?? def
+    if (value.toLowerCase() === 'off') return null
+    const slash = value.indexOf('/')
+    const max = slash > 0 && /^\d+$/.test(value.slice(0, slash)) ? Number(value.slice(0, slash)) : NaN
+    const windowMs = slash > 0 ? parseDuration(value.slice(slash + 1)) : null
+    return max >= 1 && max <= 1_000_000 && windowMs !== null && windowMs >= 1000 ? { max, windowMs } : fail(name, 'attempts/duration like 10/15m, or off', value)
+  }
+
   const strategiesRaw = raw('AUTH_STRATEGIES') ?? STRATEGY_NAMES.join(',')
   const strategies = [...new Set(strategiesRaw.split(',').map(s => s.trim()).filter(s => s !== ''))]
   if (strategies.length === 0) fail('AUTH_STRATEGIES', `a comma list of ${STRATEGY_NAMES.join(', ')}`, strategiesRaw)
@@ -230,6 +251,8 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     port: integer('PORT', 3000, 0, 65535),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: boolean('TRUST_PROXY', false),
+    loginRateLimit: rateLimit('LOGIN_RATE_LIMIT', '10/15m'),
+    loginRateLimitPerAddress: rateLimit('LOGIN_RATE_LIMIT', '10/15m') === null ? null : rateLimit('LOGIN_RATE_LIMIT_PER_ADDRESS', '100/15m'),
     cookieSecure: boolean('COOKIE_SECURE', true),
     allowedOrigins,
     maxSessionsPerUser: integer('MAX_SESSIONS_PER_USER', 0, 0, 10000),

@@ -20,6 +20,8 @@ export function testEnv (env: Record<string, string> = {}): Record<string, strin
   return {
     COOKIE_SECURE: 'false',
     PASSWORD_HASH_COST: '14',
+    // Tests log in far more often than a person; test/login-rate-limit.test.ts turns the limits on.
+    LOGIN_RATE_LIMIT: 'off',
     LOG_LEVEL: 'silent',
     SESSION_SECRET: 'test-session-secret-test-session-secret',
     JWT_SECRET: 'test-jwt-secret-test-jwt-secret-test-jwt',

@@ -5,7 +5,6 @@ import { requireAuth } from '../../auth/require-auth.js'
 import type { Config } from '../../config/config.js'
 import { AppError, unauthorized } from '../../errors.js'
 import { deviceListSchema, deviceParamsSchema, loginBodySchema, type LoginBody } from '../../routes/schemas.js'
-import type { UserRepository } from '../../users/user-repository.js'
 import { accessClaims, bearerToken, verifyAccessToken, type AccessClaims } from './access-tokens.js'
 import type { JwtKeys } from './jwt-keys.js'
 import type { Issued, RefreshTokens } from './refresh-tokens.js'
@@ -15,7 +14,6 @@ type Transport = 'cookie' | 'body'
 
 interface JwtRoutesOptions {
   config: Config
-  users: UserRepository
   keys: JwtKeys
   refreshTokens: RefreshTokens
   revocation: AccessRevocation
@@ -55,7 +53,7 @@ interface RefreshBody { refresh_token?: string }
 
 /** Login, refresh, logout, the device list and the JWKS of the JWT strategy (mounted under /jwt). */
 export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
-  const { config, users, keys, refreshTokens, revocation, cookieName, cookieOptions } = opts
+  const { config, keys, refreshTokens, revocation, cookieName, cookieOptions } = opts
   const allowedOrigins = new Set(config.allowedOrigins)
   const expiresIn = Math.floor(config.jwt.accessTtlMs / 1000)
 
@@ -94,7 +92,7 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
     }, async (request, reply) => {
       const transport = request.body.transport ?? 'cookie'
       if (transport === 'cookie') checkCookieTransport(request)
-      const user = await users.verifyCredentials(request.body.username, request.body.password)
+      const user = await app.loginGuard.verify(request, request.body.username, request.body.password)
       const issued = await refreshTokens.start(user, { userAgent: (request.headers['user-agent'] ?? '').slice(0, 200), ip: request.ip })
       if (config.maxSessionsPerUser > 0) {
         const excess = loginsOverLimit((await refreshTokens.list(user.id)).map(f => ({ ...f, createdAt: f.family.createdAt })), config.maxSessionsPerUser)

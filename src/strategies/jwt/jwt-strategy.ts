@@ -47,7 +47,7 @@ export function createJwtStrategy ({ config, store, users }: StrategyDeps): Stra
   return {
     name: 'jwt',
     credentials,
-    routes: jwtRoutes({ config, users, keys, refreshTokens, revocation, authenticate, cookieName, cookieOptions }),
+    routes: jwtRoutes({ config, keys, refreshTokens, revocation, authenticate, cookieName, cookieOptions }),
     presentedBy: request => BEARER.test(request.headers.authorization ?? ''),
     authenticate,
     async onUserChange (user, change) {

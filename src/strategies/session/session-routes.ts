@@ -6,13 +6,11 @@ import { requireAuth } from '../../auth/require-auth.js'
 import type { Config } from '../../config/config.js'
 import { AppError } from '../../errors.js'
 import { deviceListSchema, deviceParamsSchema, loginBodySchema, userResponseSchema, type LoginBody } from '../../routes/schemas.js'
-import type { UserRepository } from '../../users/user-repository.js'
 import { publicUser } from '../../users/user.js'
 import type { SessionRecords } from './session-records.js'
 
 interface SessionRoutesOptions {
   config: Config
-  users: UserRepository
   records: SessionRecords
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   cookieName: string
@@ -21,7 +19,7 @@ interface SessionRoutesOptions {
 
 /** Login, logout and the device list of the session strategy (mounted under /session). */
 export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
-  const { config, users, records, cookieName, cookieOptions } = opts
+  const { config, records, cookieName, cookieOptions } = opts
   const allowedOrigins = new Set(config.allowedOrigins)
 
   return async function routes (app) {
@@ -32,7 +30,7 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
       if (config.cookieSecure && request.protocol !== 'https') {
         throw new AppError(400, 'insecure_transport', 'COOKIE_SECURE is on, so the session cookie needs https; use https or set COOKIE_SECURE=false for plain-http local use')
       }
-      const user = await users.verifyCredentials(request.body.username, request.body.password)
+      const user = await app.loginGuard.verify(request, request.body.username, request.body.password)
       const previous = request.session.auth
       const previousId = request.session.sessionId
       const now = Date.now()

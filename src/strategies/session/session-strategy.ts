@@ -16,7 +16,7 @@ import './session-data.js'
  * server-side timestamps; `lastSeenAt` is written at most once per touch interval, so a protected
  * request costs one store read and, now and then, one write (every request when SESSION_ROLLING=true).
  */
-export function createSessionStrategy ({ config, store, users }: StrategyDeps): Strategy {
+export function createSessionStrategy ({ config, store }: StrategyDeps): Strategy {
   const { idleTtlMs, absoluteTtlMs, rolling } = config.session
   const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix))
   const records = new SessionRecords(sessionStore.inner, store, config.session)
@@ -83,7 +83,7 @@ export function createSessionStrategy ({ config, store, users }: StrategyDeps): 
   return {
     name: 'session',
     credentials,
-    routes: sessionRoutes({ config, users, records, authenticate, cookieName, cookieOptions }),
+    routes: sessionRoutes({ config, records, authenticate, cookieName, cookieOptions }),
     presentedBy: request => request.cookies[cookieName] !== undefined,
     authenticate,
     async onUserChange (user, change) {

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { Client } from './helpers/http.js'
+import { forEachStore, startApp, waitFor } from './helpers/app.js'
+
+const wrong = { username: 'alice', password: 'wrong-password' }
+const alice = { username: 'alice', password: 'alice-password' }
+const bob = { username: 'bob', password: 'bob-password' }
+const from = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } })
+
+forEachStore(t, async (t, store) => {
+  t.test('per username: failed logins only, on both strategies', async t => {
+    const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/3s', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
+    if (s === null) return
+    const c = s.client()
+    for (let i = 0; i < 5; i++) t.equal((await c.post('/session/login', bob)).status, 200, 'successful logins do not count')
+    for (let i = 0; i < 3; i++) t.equal((await c.post('/session/login', wrong)).status, 401)
+    const blocked = await c.post('/jwt/login', alice)
+    t.equal(blocked.status, 429, 'even the right password waits, on the other strategy too')
+    t.equal(blocked.body.error, 'too_many_attempts')
+    const retryAfter = Number(blocked.headers.get('retry-after'))
+    t.ok(retryAfter >= 1 && retryAfter <= 3, `Retry-After ${retryAfter}`)
+    t.equal((await c.post('/session/login', { username: 'ALICE', password: 'x' })).status, 429, 'usernames are case-insensitive')
+    t.equal((await c.post('/jwt/login', bob)).status, 200, 'other accounts unaffected')
+    t.ok(await waitFor(async () => (await c.post('/session/login', alice)).status === 200, 5000, 200), 'the window ends')
+  })
+})
+
+t.test('per client address, with TRUST_PROXY deciding whether X-Forwarded-For counts', async t => {
+  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m', TRUST_PROXY: 'true' }))!
+  const c = s.client()
+  for (let i = 0; i < 4; i++) t.equal((await c.post('/session/login', bob, from('203.0.113.1'))).status, 200)
+  const blocked = await c.post('/session/login', bob, from('203.0.113.1'))
+  t.equal(blocked.status, 429, 'every attempt from one address counts')
+  t.ok(Number(blocked.headers.get('retry-after')) > 0)
+  t.equal((await c.post('/session/login', bob, from('203.0.113.2'))).status, 200, 'another address is not blocked')
+
+  const untrusting = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m' }))!
+  const u = untrusting.client()
+  for (let i = 0; i < 4; i++) await u.post('/session/login', bob, from(`203.0.113.${10 + i}`))
+  t.equal((await u.post('/session/login', bob, from('203.0.113.99'))).status, 429, 'TRUST_PROXY=false: a forged X-Forwarded-For does not reset the count')
+})
+
+t.test('another address\'s guessing blocks the account for at most the window', async t => {
+  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '3/2s', TRUST_PROXY: 'true' }))!
+  const attacker = s.client()
+  for (let i = 0; i < 3; i++) await attacker.post('/session/login', wrong, from('203.0.113.66'))
+  const victim = s.client()
+  const blocked = await victim.post('/session/login', alice, from('203.0.113.7'))
+  t.equal(blocked.status, 429)
+  const started = Date.now()
+  t.ok(await waitFor(async () => (await victim.post('/session/login', alice, from('203.0.113.7'))).status === 200, 4000, 100))
+  t.ok(Date.now() - started <= 2500, `unblocked within the window (${Date.now() - started} ms)`)
+})
+
+t.test('with Redis the counters are shared by every instance', async t => {
+  const env = { STORE: 'redis', LOGIN_RATE_LIMIT: '3/10s', KEY_PREFIX: `test:rl-shared-${Date.now()}:` }
+  const a = await startApp(t, env)
+  if (a === null) return
+  const b = (await startApp(t, env))!
+  await a.client().post('/session/login', wrong)
+  await new Client(b.url).post('/jwt/login', wrong)
+  await a.client().post('/session/login', wrong)
+  t.equal((await new Client(b.url).post('/session/login', alice)).status, 429, 'instance B counts A\'s failures')
+})
