@@ -19,7 +19,10 @@ function isStoreFailure (err: unknown, store: KvStore): boolean {
   if (err instanceof StoreUnavailableError) return true
   // connect-redis hands ioredis's own errors straight to @fastify/session.
   const name = (err as Error | undefined)?.name ?? ''
-  return store.kind === 'redis' && (name === 'MaxRetriesPerRequestError' || !(store as { ready?: boolean }).ready)
+  // A command sent while the connection is going down fails before ioredis leaves the 'ready' state.
+  const message = (err as Error | undefined)?.message ?? ''
+  return store.kind === 'redis' && (name === 'MaxRetriesPerRequestError' || !(store as { ready?: boolean }).ready ||
+    /Stream isn't writeable|Connection is closed/.test(message))
 }
 
 /** The single place errors become responses: stable JSON codes, never a stack trace, 500 only for bugs. */
