@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -9,7 +8,7 @@ import { applyRatios, revocationTable, textTable, writeResults, type BenchReport
 import { REVOCATION_TARGETS, runRevocation, type RevocationResult } from './revocation.js'
 import { runScenario, type BenchSettings, type ScenarioResult } from './runner.js'
 import { SCENARIOS, selectScenarios } from './scenarios.js'
-import { SERVER_ENTRY } from './server-process.js'
+import { snapshotServerBuild } from './server-process.js'
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -46,7 +45,7 @@ function positive (name: string, value: string | undefined, fallback: number, in
 
 async function knownSettings (): Promise<Set<string> | null> {
   try {
-    const mod = await import(pathToFileURL(resolve('dist/config/config.js')).href) as { OPTIONS?: ReadonlyArray<{ env: string }> }
+    const mod = await import(pathToFileURL(resolve('bench/.build/server/config/config.js')).href) as { OPTIONS?: ReadonlyArray<{ env: string }> }
     return mod.OPTIONS === undefined ? null : new Set(mod.OPTIONS.map(o => o.env))
   } catch {
     return null
@@ -102,7 +101,7 @@ async function main (): Promise<number> {
   const output = new Output()
   const started = new Date()
   const machine = machineInfo()
-  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run npm run build first (npm run bench does)`)
+  snapshotServerBuild()
   output.log(`session-vs-jwt bench: ${scenarios.map(s => s.name).join(', ')}${quick ? ' (quick)' : ''}`)
   output.log(`${machine.cpuCount}x ${machine.cpuModel}, Node ${machine.node}, commit ${machine.gitCommit}${machine.gitDirty ? '+dirty' : ''}; ${settings.users} users, ${settings.connections} connections, ${settings.runs} x ${settings.durationSec} s (+${settings.warmupSec} s warm-up)`)
 

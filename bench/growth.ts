@@ -69,10 +69,10 @@ export async function runGrowth (o: GrowthOptions): Promise<GrowthPoint[]> {
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
       headerOpsPerRequest: r.headerOps.count === 0 ? null : r.headerOps.sum / r.headerOps.count,
-      redisCommandsPerRequest: r.requests === 0 ? 0 : delta.total / r.requests,
+      redisCommandsPerRequest: r.sent === 0 ? 0 : delta.total / r.sent,
       redisUsedMemoryMB: await usedMemoryMB(o.redis)
     })
-    o.output.log(`  ${o.label} growth ${active} logins: ${Math.round(r.rps)} req/s, p99 ${r.latencyMs.p99} ms, ${(delta.total / Math.max(1, r.requests)).toFixed(2)} Redis commands/request (seeded ${toSeed} in ${seedMs} ms)`)
+    o.output.log(`  ${o.label} growth ${active} logins: ${Math.round(r.rps)} req/s, p99 ${r.latencyMs.p99} ms, ${(delta.total / Math.max(1, r.sent)).toFixed(2)} Redis commands/request (seeded ${toSeed} in ${seedMs} ms)`)
   }
   return points
 }

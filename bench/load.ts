@@ -5,6 +5,8 @@ import type { Credential } from './http.js'
 export interface LoadResult {
   durationSec: number
   requests: number
+  /** Requests sent, including those still in flight when the run stopped (the server may have handled them). */
+  sent: number
   rps: number
   latencyMs: { mean: number, p50: number, p97_5: number, p99: number, max: number }
   errors: number
@@ -41,6 +43,7 @@ function summarise (result: autocannon.Result, headerOps: { sum: number, count: 
   return {
     durationSec: result.duration,
     requests: result.requests.total,
+    sent: Math.max(result.requests.sent ?? 0, result.requests.total),
     rps: result.duration > 0 ? result.requests.total / result.duration : 0,
     latencyMs: { mean: latency.mean, p50: latency.p50, p97_5: latency.p97_5, p99: latency.p99, max: latency.max },
     errors: result.errors,

@@ -88,8 +88,9 @@ function figures (r: LoadResult, delta: CommandDelta | null): RunFigures {
     non2xx: r.non2xx,
     statusCodes: r.statusCodes,
     headerOpsPerRequest: r.headerOps.count === 0 ? null : r.headerOps.sum / r.headerOps.count,
-    redisCommandsPerRequest: delta === null || r.requests === 0 ? null : delta.total / r.requests,
-    redisCommands: delta === null ? null : Object.fromEntries(Object.entries(delta.byCommand).map(([k, v]) => [k, r.requests === 0 ? 0 : v / r.requests]))
+    // Divided by requests sent: the ones in flight when autocannon stopped reached the store too.
+    redisCommandsPerRequest: delta === null || r.sent === 0 ? null : delta.total / r.sent,
+    redisCommands: delta === null ? null : Object.fromEntries(Object.entries(delta.byCommand).map(([k, v]) => [k, r.sent === 0 ? 0 : v / r.sent]))
   }
 }
 

@@ -132,6 +132,8 @@ export function serverEnv (scenario: Pick<Scenario, 'env' | 'store'>, options: {
     LOG_LEVEL: 'warn',
     // Demo routes and headers are for teaching; the bench measures the API alone.
     DEMO_MODE: 'false',
+    // Every bench login comes from 127.0.0.1: the per-address brute-force limit would stop them at 100.
+    LOGIN_RATE_LIMIT: 'off',
     COOKIE_SECURE: 'false',
     PASSWORD_HASH_COST: '14',
     BENCH_USERS: String(options.users),

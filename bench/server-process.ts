@@ -1,10 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { cpSync, existsSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { freePort } from './redis.js'
 import { sleep } from './util.js'
 
 export const SERVER_ENTRY = resolve('dist/server.js')
+/** A private copy of dist/ taken when the bench starts; every scenario runs this same build. */
+const SNAPSHOT_DIR = resolve('bench/.build/server')
+let snapshotEntry: string | null = null
+
+/**
+ * Copies dist/ so that a rebuild while the bench runs (npm test builds dist/ too) cannot change the
+ * server between scenarios or break one mid-start. Modules still resolve from the project's node_modules.
+ */
+export function snapshotServerBuild (): string {
+  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run npm run build first (npm run bench does)`)
+  rmSync(SNAPSHOT_DIR, { recursive: true, force: true })
+  cpSync(resolve('dist'), SNAPSHOT_DIR, { recursive: true })
+  snapshotEntry = resolve(SNAPSHOT_DIR, 'server.js')
+  return snapshotEntry
+}
 
 export interface ServerProcess {
   url: string
@@ -29,11 +44,12 @@ export interface StartOptions {
  * given settings plus PATH/HOME, on a free port, and waits until GET /ready answers 200.
  */
 export async function startServer (options: StartOptions): Promise<ServerProcess> {
-  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run npm run build first`)
+  const entry = snapshotEntry ?? SERVER_ENTRY
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`)
   const port = await freePort()
   const env: Record<string, string> = { HOST: '127.0.0.1', PORT: String(port), ...options.env }
   const started = Date.now()
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), SERVER_ENTRY], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
