@@ -119,7 +119,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
 
   async function inspectSession (request: FastifyRequest): Promise<object> {
     const raw = request.cookies[sessionCookie]
-    if (raw === undefined || raw === '') return { strategy: 'session', credential: null, serverKeeps: [], note: 'no session cookie was sent' }
+    if (raw === undefined || raw === '') return { strategy: 'session', credential: null, serverKeeps: [], note: 'the browser sent no session cookie (never logged in, logged out, or the server cleared it after a rejection)' }
     const unsigned = request.unsignCookie(raw)
     if (!unsigned.valid || unsigned.value === null) {
       return { strategy: 'session', credential: { cookie: sessionCookie, signature: 'invalid' }, serverKeeps: [], note: 'the cookie signature does not verify: the server looks nothing up' }

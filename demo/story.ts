@@ -1,0 +1,321 @@
+/** What a scenario is told with: narrated steps, actors holding credentials, checks and timed observations. */
+import { Client, decodeJwt, redact, type HeldCookie, type Reply } from './http.js'
+import { deleteKeys, newKeyPrefix, startServer, type RunningServer } from './servers.js'
+
+export const STRATEGIES = ['session', 'jwt-none', 'jwt-denylist', 'jwt-version'] as const
+export type StrategyId = typeof STRATEGIES[number]
+export type StoreKind = 'memory' | 'redis'
+
+export type Outcome =
+  | 'works' | 'rejected' | 'until-exp' | 'at-once' | 'until-refresh' | 'old-token-rejected'
+  | 'undetected' | 'idle-expiry' | 'silent-refresh' | 'fails-closed' | 'keeps-working' | 'skipped'
+
+/** Matrix wording of each outcome (expected side; observed cells add the measured time). */
+export const OUTCOME_LABEL: Record<Outcome, string> = {
+  works: 'works',
+  rejected: 'rejected at once',
+  'until-exp': 'works until exp',
+  'at-once': 'new role at once',
+  'until-refresh': 'stale until refresh',
+  'old-token-rejected': 'rejected, refresh',
+  undetected: 'not detected',
+  'idle-expiry': 'slides, idle ends it',
+  'silent-refresh': 'refreshed silently',
+  'fails-closed': '503 while down',
+  'keeps-working': '200 while down',
+  skipped: 'skipped'
+}
+
+export interface Observation {
+  outcome: Outcome
+  /** One line: what was seen, e.g. "401 session_revoked at once". */
+  detail: string
+  /** Seconds between the event and the credential stopping (timed outcomes). */
+  seconds?: number
+}
+
+export interface Step {
+  kind: 'say' | 'request' | 'holds' | 'server' | 'check'
+  text: string
+  data?: unknown
+}
+
+export interface Target {
+  strategy: StrategyId
+  store: StoreKind
+  redisUrl: string
+  /** A running server to use instead of starting one (--url). */
+  url: string | null
+}
+
+export interface Printer {
+  line: (kind: Step['kind'] | 'title' | 'verdict-ok' | 'verdict-bad', text: string) => void
+}
+
+export const alice = { username: 'alice', password: 'alice-password' }
+export const bob = { username: 'bob', password: 'bob-password' }
+export const admin = { username: 'admin', password: 'admin-password' }
+
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }
+
+/** Longest an "until exp" observation is waited for; beyond it (a --url server with long tokens) it is reported, not waited. */
+const MAX_WAIT_SEC = 20
+
+export class Story {
+  readonly steps: Step[] = []
+  readonly failures: string[] = []
+  private readonly cleanups: Array<() => Promise<void>> = []
+  private eventAt = Date.now()
+
+  constructor (readonly target: Target, private readonly printer: Printer) {}
+
+  get kind (): 'session' | 'jwt' { return this.target.strategy === 'session' ? 'session' : 'jwt' }
+  get mode (): 'none' | 'denylist' | 'version' | null { return this.target.strategy === 'session' ? null : this.target.strategy.slice(4) as 'none' | 'denylist' | 'version' }
+
+  emit (kind: Step['kind'], text: string, data?: unknown): void {
+    this.steps.push(data === undefined ? { kind, text } : { kind, text, data })
+    this.printer.line(kind, text)
+  }
+
+  say (text: string): void { this.emit('say', text) }
+
+  /** A claim checked along the way; a false one makes the scenario fail even if the headline outcome matches. */
+  check (ok: boolean, text: string): void {
+    this.emit('check', `${ok ? 'ok' : 'NOT OK'}: ${text}`, { ok })
+    if (!ok) this.failures.push(text)
+  }
+
+  /** Marks the moment of the event (logout, revoke...) that timed observations are measured from. */
+  mark (): void { this.eventAt = Date.now() }
+
+  /**
+   * A server for this story: the --url one, or a fresh `node dist/server.js` mounting only the strategy
+   * under test, with its own key prefix (deleted afterwards) and `env` on top of the demo defaults.
+   */
+  async server (env: Record<string, string> = {}, options: { store?: StoreKind, redisUrl?: string, keyPrefix?: string } = {}): Promise<RunningServer> {
+    if (this.target.url !== null) return { url: this.target.url, env: {}, errors: [], stop: async () => {} }
+    const store = options.store ?? this.target.store
+    const redisUrl = options.redisUrl ?? this.target.redisUrl
+    const keyPrefix = options.keyPrefix ?? newKeyPrefix()
+    const server = await startServer({
+      AUTH_STRATEGIES: this.kind,
+      JWT_REVOCATION: this.mode ?? 'none',
+      STORE: store,
+      REDIS_URL: redisUrl,
+      KEY_PREFIX: keyPrefix,
+      ...env
+    })
+    this.cleanups.push(async () => {
+      await server.stop()
+      if (store === 'redis') await deleteKeys(redisUrl, keyPrefix)
+    })
+    return server
+  }
+
+  /** Registers extra teardown work (run in reverse order). */
+  onCleanup (fn: () => Promise<void>): void { this.cleanups.push(fn) }
+
+  async cleanup (): Promise<void> {
+    for (const fn of this.cleanups.reverse()) {
+      try { await fn() } catch { /* best effort */ }
+    }
+  }
+
+  actor (server: RunningServer, label: string): Actor {
+    return new Actor(this, server, label, this.kind)
+  }
+
+  /** An admin with its own login through the same strategy, acting on `username`. */
+  async admin (server: RunningServer): Promise<AdminActor> {
+    const a = new AdminActor(this, server, 'admin', this.kind)
+    const r = await a.login(admin, { quiet: true })
+    if (r.status !== 200) throw new Error(`admin login failed: ${r.status} ${r.text}`)
+    return a
+  }
+
+  /**
+   * After the event: is `actor`'s credential still accepted on `path`, and for how long? Polls (every
+   * 250 ms, quietly) until it is refused, at most to the access token's exp plus a margin.
+   */
+  async judge (actor: Actor, path = '/api/me', accepted = (r: Reply) => r.status < 300): Promise<Observation> {
+    const first = await actor.call(path)
+    const since = (): number => Math.round((Date.now() - this.eventAt) / 100) / 10
+    if (first.status === 503) return { outcome: 'fails-closed', detail: `${first.status} ${errorOf(first)}` }
+    if (!accepted(first)) return { outcome: 'rejected', detail: `${first.status} ${errorOf(first)} at once` }
+    const exp = actor.accessExp()
+    if (exp === null) return { outcome: 'works', detail: `${first.status} after the event` }
+    const left = exp - Date.now() / 1000
+    if (left > MAX_WAIT_SEC) {
+      this.say(`still accepted; it would stop at exp, ${Math.round(left)} s from now (not waited: the server's JWT_ACCESS_TTL is long)`)
+      return { outcome: 'until-exp', detail: `still accepted; exp in ${Math.round(left)} s` }
+    }
+    this.say(`still accepted. Asking again every 250 ms until it stops (exp is ${left.toFixed(1)} s away)…`)
+    let polls = 0
+    let last = first
+    const deadline = Date.now() + (left + 3) * 1000
+    while (Date.now() < deadline) {
+      await sleep(250)
+      polls++
+      last = await actor.call(path, { quiet: true })
+      if (!accepted(last)) break
+    }
+    if (accepted(last)) return { outcome: 'works', detail: `still accepted ${since()} s after the event` }
+    actor.printReply('GET', actor.prefix + path, last, `(after ${polls} more accepted request${polls === 1 ? '' : 's'})`)
+    const seconds = since()
+    const error = errorOf(last)
+    if (error === 'token_expired') return { outcome: 'until-exp', detail: `accepted ${seconds} s more, then 401 token_expired`, seconds }
+    return { outcome: 'rejected', detail: `accepted ${seconds} s more, then ${last.status} ${error}`, seconds }
+  }
+}
+
+export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+export function errorOf (r: Reply): string {
+  return typeof r.body === 'object' && r.body !== null && typeof r.body.error === 'string' ? r.body.error : String(r.status)
+}
+
+function short (value: unknown, max = 150): string {
+  const s = typeof value === 'string' ? value : JSON.stringify(value)
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s
+}
+
+function cookieAttributes (c: HeldCookie): string {
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(c.attributes)) {
+    const name = { httponly: 'HttpOnly', samesite: 'SameSite', path: 'Path', 'max-age': 'Max-Age', expires: 'Expires', secure: 'Secure', domain: 'Domain' }[k] ?? k
+    if (k === 'expires' && typeof v === 'string') parts.push(`Expires in ${Math.round((Date.parse(v) - Date.now()) / 1000)} s`)
+    else parts.push(v === true ? name : `${name}=${v}`)
+  }
+  return parts.join('; ')
+}
+
+/** Someone holding a credential: a browser, a phone, an attacker's laptop. */
+export class Actor {
+  readonly client: Client
+  access: string | null = null
+  readonly prefix: string
+
+  constructor (readonly story: Story, readonly server: RunningServer, readonly label: string, readonly kind: 'session' | 'jwt') {
+    this.client = new Client(server.url, `${label.replace(/[^\w]+/g, '-')}/1.0`)
+    this.prefix = `/${kind}`
+  }
+
+  printReply (method: string, path: string, r: Reply, note = ''): void {
+    const status = `${r.status} ${STATUS_TEXT[r.status] ?? ''}`.trim()
+    const ops = r.storeOps === null ? '' : ` · store ops ${r.storeOps}`
+    let body = ''
+    if (r.status >= 400) body = ` · ${errorOf(r)}: ${String(r.body?.message ?? '')}`
+    else if (typeof r.body === 'object' && r.body !== null) {
+      const shown = { ...r.body }
+      for (const k of ['access_token', 'refresh_token']) if (typeof shown[k] === 'string') shown[k] = redact(shown[k], 12)
+      body = ` · ${short(shown, 110)}`
+    }
+    this.story.emit('request', `${this.label}: ${method} ${path} → ${status}${ops} · ${r.ms} ms${body}${note === '' ? '' : ` ${note}`}`,
+      { actor: this.label, method, path, status: r.status, error: r.status >= 400 ? errorOf(r) : null, storeOps: r.storeOps === null ? null : Number(r.storeOps), ms: r.ms })
+  }
+
+  private async send (method: string, path: string, json: unknown, opts: { quiet?: boolean, bearer?: boolean } = {}): Promise<Reply> {
+    const r = await this.client.request(method, path, {
+      ...(json === undefined ? {} : { json }),
+      bearer: opts.bearer === false ? null : this.access
+    })
+    if (opts.quiet !== true) this.printReply(method, path, r)
+    return r
+  }
+
+  async login (who: { username: string, password: string }, opts: { quiet?: boolean } = {}): Promise<Reply> {
+    const r = await this.send('POST', `${this.prefix}/login`, { ...who }, { ...opts, bearer: false })
+    if (r.status === 200 && this.kind === 'jwt') this.access = r.body.access_token
+    if (r.status === 200 && opts.quiet !== true) this.holds()
+    return r
+  }
+
+  /** A protected route of the strategy, with whatever credential this actor holds. */
+  async call (path = '/api/me', opts: { quiet?: boolean, method?: string, json?: unknown } = {}): Promise<Reply> {
+    return await this.send(opts.method ?? 'GET', this.prefix + path, opts.json, opts)
+  }
+
+  async refresh (opts: { quiet?: boolean } = {}): Promise<Reply> {
+    const r = await this.send('POST', '/jwt/refresh', undefined, { ...opts, bearer: false })
+    if (r.status === 200) {
+      this.access = r.body.access_token
+      if (opts.quiet !== true) this.holds()
+    }
+    return r
+  }
+
+  async logout (): Promise<Reply> {
+    return await this.send('POST', `${this.prefix}/logout`, undefined)
+  }
+
+  accessExp (): number | null {
+    if (this.access === null) return null
+    return Number(decodeJwt(this.access).payload.exp)
+  }
+
+  /** Prints the credential as this client holds it. */
+  holds (): void {
+    const lines: string[] = []
+    const data: Record<string, unknown> = {}
+    for (const c of this.client.cookies.values()) {
+      lines.push(`cookie ${c.name}=${redact(c.value)} (${c.value.length} chars) · ${cookieAttributes(c)}`)
+      data[`cookie:${c.name}`] = { value: redact(c.value), attributes: c.attributes }
+    }
+    if (this.access !== null) {
+      const { header, payload, signature } = decodeJwt(this.access)
+      const left = Math.round(Number(payload.exp) - Date.now() / 1000)
+      const shown = { ...payload, jti: redact(String(payload.jti)) }
+      lines.push(`access token (${this.access.length} bytes, readable by anyone who holds it) · header ${JSON.stringify(header)}`)
+      lines.push(`  payload ${JSON.stringify(shown)} · exp in ${left} s · signature ${redact(signature, 8)}`)
+      data.accessToken = { header, payload: shown, secondsToExp: left }
+    }
+    if (lines.length === 0) lines.push('nothing (no cookie, no token)')
+    this.story.emit('holds', `${this.label}: ${lines.join('\n')}`, data)
+  }
+
+  /** What the server stores for this actor's credential (GET /{strategy}/demo/inspect, not an API call). */
+  async inspect (): Promise<unknown> {
+    const r = await this.client.request('GET', `${this.prefix}/demo/inspect`, { bearer: this.access })
+    if (r.status !== 200) {
+      this.story.emit('server', `keeps: (inspection unavailable: ${r.status} ${errorOf(r)}; is DEMO_MODE on?)`)
+      return null
+    }
+    const keeps = (r.body.serverKeeps ?? []) as Array<{ key: string, ttlSec?: number | null, value: unknown, note?: string }>
+    const lines = keeps.map(k => `  ${k.key}${k.ttlSec === undefined || k.ttlSec === null ? '' : ` (expires in ${k.ttlSec} s)`}: ${k.value === null ? `nothing${k.note === undefined ? '' : ` (${k.note})`}` : short(compactRecord(k.value), 160)}`)
+    if (lines.length === 0) lines.push('  nothing')
+    this.story.emit('server', `keeps for ${this.label}'s credential: ${r.body.note ?? ''}\n${lines.join('\n')}`, r.body)
+    return r.body
+  }
+
+  /** Copies this actor's credential into `thief` (what = everything, only the access token, or only the refresh cookie). */
+  stealInto (thief: Actor, what: 'all' | 'access' | 'refresh' = 'all'): void {
+    if (what !== 'refresh') thief.access = this.access
+    if (what !== 'access') this.client.copyCookiesTo(thief.client)
+    thief.holds()
+  }
+}
+
+/** Drops noise from stored records for one-line display. */
+function compactRecord (value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  const v = { ...(value as Record<string, any>) }
+  if (typeof v.cookie === 'object' && v.cookie !== null) v.cookie = { expires: v.cookie.expires, httpOnly: v.cookie.httpOnly, sameSite: v.cookie.sameSite }
+  if (typeof v.auth === 'object' && v.auth !== null) {
+    const { userAgent: _ua, ip: _ip, ...auth } = v.auth
+    v.auth = auth
+  }
+  delete v.userAgent
+  delete v.ip
+  return v
+}
+
+export class AdminActor extends Actor {
+  async change (username: string, change: 'role' | 'disable' | 'enable' | 'password' | 'revoke', body?: object): Promise<Reply> {
+    // The admin's own short-lived access token is renewed quietly, as any client would.
+    if (this.kind === 'jwt' && (this.accessExp() ?? 0) - Date.now() / 1000 < 1.5) await this.refresh({ quiet: true })
+    const r = await this.client.request('POST', `/admin/users/${username}/${change}`, { ...(body === undefined ? {} : { json: body }), bearer: this.access })
+    this.printReply('POST', `/admin/users/${username}/${change}`, r)
+    this.story.mark()
+    return r
+  }
+}
