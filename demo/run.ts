@@ -19,7 +19,7 @@ Tells the stories of ../shared/seeds against the real server and checks each out
   --url URL         use a running server (DEMO_MODE on) instead of starting one per story;
                     stories that need special settings or two servers are skipped
   --json            print only JSON (every step, the matrix, the verdict) on stdout
-  --quiet           print only the matrix
+  --quiet           one line per story (expected, observed) and the matrix, no steps
   --jobs N          stories run at once (default 4; output stays in order); 1 = one after the other
   --help            this text
 

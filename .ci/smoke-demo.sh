@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Smoke: the teaching demo is also an end-to-end test. Runs every scenario against every strategy with the
+# memory store and with Redis (REDIS_URL, set by .ci/run) and fails when any observed outcome differs from
+# what the strategy promises (npm run demo exits 1). The JSON reports stay in test-artifacts/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-artifacts
+npx tsc -p demo/tsconfig.json || { echo "demo does not compile"; exit 1; }
+status=0
+for store in memory redis; do
+  out="test-artifacts/demo-${store}.json"
+  # dist/ is already built by .ci/run; run the compiled runner directly so stdout is only JSON.
+  node dist/demo-cli/run.js --json --store "$store" > "$out"
+  rc=$?
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+    for (const row of r.matrix) console.log(String(row.scenario).padStart(2), Object.entries(row.cells).map(([k, c]) => `${c.match ? "ok" : "MISMATCH"} ${k}: ${c.label}`).join(" | "))
+    console.log(`store ${r.store}: ${r.ok ? "all as expected" : r.mismatches + " mismatch(es)"} in ${r.seconds} s`)
+  ' "$out" || rc=1
+  [[ $rc -eq 0 ]] || status=1
+done
+exit $status
