@@ -231,6 +231,8 @@ async function main (): Promise<void> {
       })
       out(`${`${s.id} ${s.slug}`.padEnd(first)}${cells.join('')}`)
     }
+    out(c.dim('Each cell: what the credential under test did after the event (2, 6: the old/stolen copy after logout;'))
+    out(c.dim('7: the attacker\'s access token once reuse was detected; 9: the oldest device; 10: the call on instance B).'))
     out('')
     out(ok
       ? c.green(`All ${results.length} outcomes as expected (${Math.round((Date.now() - started) / 1000)} s).`)
