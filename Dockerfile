@@ -10,6 +10,8 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# No demo page or inspection routes in a production image (docker-compose turns them on for local use).
+ENV DEMO_MODE=false
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
