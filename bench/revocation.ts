@@ -28,6 +28,8 @@ export function promised (target: string, event: RevocationEvent): 'immediate' |
   if (target.startsWith('session')) return 'immediate'
   if (target === 'jwt-none') return 'until-exp'
   if (target === 'jwt-denylist') return event === 'role' ? 'until-exp' : 'immediate'
+  // Version mode rejects what bumps the user's version (issue 3); a plain logout ends only the family.
+  if (target === 'jwt-version') return event === 'logout' ? 'until-exp' : 'immediate'
   return 'immediate'
 }
 
