@@ -6,7 +6,7 @@
  * start and end, and fails when RSS grew more than --max-rss-growth-mb.
  *
  *   npm run soak -- [--duration 60] [--stores memory,redis] [--users 200] [--concurrency 16]
- *                   [--revocation denylist] [--max-rss-growth-mb 150] [--max-requests 5000000] [--json]
+ *                   [--revocation denylist] [--max-rss-growth-mb 100] [--max-requests 5000000] [--json]
  *
  * Redis: REDIS_URL when set (keys under a fresh prefix, deleted afterwards; never FLUSHALL), else a
  * throwaway redis-server on a free loopback port. Loopback only; LOGIN_RATE_LIMIT=off (mass logins),
@@ -43,7 +43,7 @@ function parseOptions (): Options {
       users: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '16' },
       revocation: { type: 'string', default: 'denylist' },
-      'max-rss-growth-mb': { type: 'string', default: '150' },
+      'max-rss-growth-mb': { type: 'string', default: '100' },
       'max-requests': { type: 'string', default: '5000000' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false }
@@ -51,7 +51,7 @@ function parseOptions (): Options {
     strict: true
   })
   if (values.help === true) {
-    console.log('npm run soak -- [--duration 60] [--stores memory,redis] [--users 200] [--concurrency 16] [--revocation none|denylist|version] [--max-rss-growth-mb 150] [--max-requests 5000000] [--json]')
+    console.log('npm run soak -- [--duration 60] [--stores memory,redis] [--users 200] [--concurrency 16] [--revocation none|denylist|version] [--max-rss-growth-mb 100] [--max-requests 5000000] [--json]')
     process.exit(0)
   }
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
@@ -465,11 +465,15 @@ async function soakStore (store: Store, opts: Options): Promise<StoreResult> {
     await Promise.all(workers.map(async w => { await w.setup() }))
     const sampler = setInterval(() => {
       try { rssPeakMb = Math.max(rssPeakMb, rssMb(server.pid)) } catch { /* exited: reported below */ }
-      if (!opts.json) process.stderr.write(`\r  ${store}: ${Math.round((Date.now() - started) / 1000)} s, ${stats.requests} requests, ${stats.errors} errors   `)
+      const seconds = Math.round((Date.now() - started) / 1000)
+      const line = `  ${store}: ${seconds} s, ${stats.requests} requests, ${stats.errors} errors`
+      // A live line on a terminal; one line every 10 s in CI logs.
+      if (!opts.json && process.stderr.isTTY) process.stderr.write(`\r${line}   `)
+      else if (!opts.json && seconds % 10 === 0) process.stderr.write(`${line}\n`)
     }, 1000)
     await Promise.all(workers.map(async w => { await w.run() }))
     clearInterval(sampler)
-    if (!opts.json) process.stderr.write('\n')
+    if (!opts.json && process.stderr.isTTY) process.stderr.write('\n')
     const elapsed = (Date.now() - started) / 1000
     const serverAlive = server.child.exitCode === null
     const rssEndMb = serverAlive ? rssMb(server.pid) : NaN
