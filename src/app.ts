@@ -1,11 +1,11 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
-import fastifyHelmet from '@fastify/helmet'
 import type { Config, StrategyName } from './config/config.js'
 import { loginGuard } from './auth/login-guard.js'
 import { principalPlugin } from './auth/principal.js'
 import { anyStrategy, requireAuth } from './auth/require-auth.js'
 import { errorHandler } from './plugins/error-handler.js'
+import { securityHeaders } from './plugins/security-headers.js'
 import { adminRoutes } from './routes/admin-routes.js'
 import { demoRoutes } from './routes/demo-routes.js'
 import { healthRoutes } from './routes/health-routes.js'
@@ -84,26 +84,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     app.addHook('onClose', async () => { await store.close() })
 
     await app.register(errorHandler, { store })
-    // Same-origin everything: the demo page ships its scripts and styles as files, nothing inline.
-    await app.register(fastifyHelmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          fontSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"]
-        }
-      },
-      // HSTS only means something over https, which is what COOKIE_SECURE=true asserts.
-      hsts: config.cookieSecure ? { maxAge: 31_536_000, includeSubDomains: true } : false
-    })
+    await app.register(securityHeaders, { hsts: config.cookieSecure })
     await app.register(principalPlugin)
     // The cookie secret is the session secret, so failed session lookups can tell tampered cookies apart.
     await app.register(fastifyCookie, config.session.secret === '' ? {} : { secret: config.session.secret })
