@@ -2,8 +2,24 @@ import { ConfigError, helpText, loadConfig, parseCli, type Config } from './conf
 import { buildApp } from './app.js'
 import { StoreUnavailableError } from './stores/index.js'
 
+/**
+ * fast-jwt warns whenever a custom cacheKeyBuilder is set (GHSA-rp9m-7r4c-75qg): a builder whose keys can
+ * collide would let one token's cached claims answer for another. Ours returns the whole token, which
+ * cannot collide (src/strategies/jwt/access-tokens.ts). Every other warning is printed as Node would.
+ */
+const KNOWN_SAFE_WARNINGS = new Set(['FAST_JWT_CACHE_KEY_BUILDER_SECURITY_RISK'])
+
+function printWarningsExceptKnownSafe (): void {
+  process.removeAllListeners('warning')
+  process.on('warning', warning => {
+    if (KNOWN_SAFE_WARNINGS.has((warning as Error & { code?: string }).code ?? '')) return
+    console.error(`(node:${process.pid}) ${warning.name}: ${warning.message}`)
+  })
+}
+
 /** The listening entry: config from env and flags, the app, signals. Everything else is in app.ts. */
 async function main (): Promise<void> {
+  printWarningsExceptKnownSafe()
   let config: Config
   try {
     const cli = parseCli(process.argv.slice(2))
