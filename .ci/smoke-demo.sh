@@ -10,7 +10,7 @@ status=0
 for store in memory redis; do
   out="test-artifacts/demo-${store}.json"
   # dist/ is already built by .ci/run; run the compiled runner directly so stdout is only JSON.
-  node dist/demo-cli/run.js --json --store "$store" > "$out"
+  node dist/demo-cli/demo/run.js --json --store "$store" > "$out"
   rc=$?
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))

@@ -1,20 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
-import { sleep } from './util.js'
+import { hasRedisServer, startRedisServer, waitForRedis, type RedisServer } from '../tools/redis-server.js'
 
-/** A free TCP port on loopback (for the bench servers and a throwaway redis-server). */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
+export { freePort } from '../tools/redis-server.js'
 
 export interface BenchRedis {
   url: string
@@ -31,41 +18,21 @@ function connect (url: string): Redis {
   return client
 }
 
-async function waitForPing (url: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    const client = connect(url)
-    try {
-      await client.connect()
-      await client.ping()
-      client.disconnect()
-      return
-    } catch (err) {
-      client.disconnect()
-      if (Date.now() > deadline) throw err
-      await sleep(50)
-    }
-  }
-}
-
 /**
  * The Redis the redis scenarios use: REDIS_URL when set, else a throwaway `redis-server` on a free
  * port (no persistence) that the bench stops at the end. Returns null when neither is available.
  */
 export async function openBenchRedis (): Promise<BenchRedis | null> {
   let url = process.env.REDIS_URL
-  let child: ChildProcess | null = null
+  let own: RedisServer | null = null
   let source: BenchRedis['source'] = 'REDIS_URL'
   if (url === undefined || url === '') {
-    if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return null
-    const port = await freePort()
-    url = `redis://127.0.0.1:${port}`
+    if (!hasRedisServer()) return null
+    own = await startRedisServer()
+    url = own.url
     source = 'throwaway'
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-    const own = child
-    process.once('exit', () => { own.kill('SIGKILL') })
   }
-  await waitForPing(url)
+  await waitForRedis(url)
   const client = connect(url)
   await client.connect()
   const info = await client.info('server')
@@ -77,11 +44,7 @@ export async function openBenchRedis (): Promise<BenchRedis | null> {
     client,
     async close () {
       client.disconnect()
-      if (child !== null && child.exitCode === null) {
-        const exited = new Promise(resolve => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        await Promise.race([exited, sleep(3000)])
-      }
+      await own?.dispose()
     }
   }
 }

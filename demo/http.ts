@@ -1,23 +1,13 @@
 /** The demo's HTTP client: real requests with fetch, a cookie jar that keeps the attributes the server set. */
+import { parseSetCookie as parseRawSetCookie, type SetCookie } from '../tools/set-cookie.js'
 
-export interface HeldCookie {
-  name: string
-  value: string
-  /** Attributes exactly as the Set-Cookie header gave them (names lower-cased). */
-  attributes: Record<string, string | true>
+/** A cookie as the client holds it: the attributes exactly as the server's Set-Cookie gave them. */
+export interface HeldCookie extends SetCookie {
   receivedAt: number
 }
 
 export function parseSetCookie (header: string): HeldCookie {
-  const [pair = '', ...attrs] = header.split(';').map(s => s.trim())
-  const eq = pair.indexOf('=')
-  const attributes: Record<string, string | true> = {}
-  for (const attr of attrs) {
-    const i = attr.indexOf('=')
-    if (i === -1) attributes[attr.toLowerCase()] = true
-    else attributes[attr.slice(0, i).toLowerCase()] = attr.slice(i + 1)
-  }
-  return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attributes, receivedAt: Date.now() }
+  return { ...parseRawSetCookie(header), receivedAt: Date.now() }
 }
 
 export interface Reply {

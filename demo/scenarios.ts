@@ -1,5 +1,5 @@
 /** The eleven stories of issue 5, each a claim of ../shared/seeds told against the real server. */
-import { hasRedisServer, newKeyPrefix, redisAnswers, startOwnRedis } from './servers.js'
+import { hasRedisServer, newKeyPrefix, redisAnswers, startRedisServer } from './servers.js'
 import { admin, alice, errorOf, sleep, type Observation, type Outcome, type Story, type Target } from './story.js'
 
 export interface Expected { outcome: Outcome, why: string }
@@ -379,7 +379,7 @@ export const SCENARIOS: Scenario[] = [
         s.say('redis-server is not installed: skipped')
         return { outcome: 'skipped', detail: 'no redis-server' }
       }
-      const redis = await startOwnRedis()
+      const redis = await startRedisServer({ persist: true })
       s.onCleanup(async () => { await redis.dispose() })
       const server = await s.server({}, { store: 'redis', redisUrl: redis.url })
       s.say(`this story always uses Redis: a redis-server of its own (${redis.url}), the only one it ever stops`)
@@ -387,7 +387,7 @@ export const SCENARIOS: Scenario[] = [
       await browser.login(alice)
       await browser.call('/api/me')
       s.say('Redis stops (it saves a snapshot first, so its data can come back)')
-      await redis.stop()
+      await redis.stop(true)
       s.mark()
       const down = await browser.call('/api/me')
       if (s.kind === 'jwt') {
@@ -397,7 +397,7 @@ export const SCENARIOS: Scenario[] = [
       const login = await s.actor(server, 'bob').login({ username: 'bob', password: 'bob-password' })
       s.check(login.status === 503, `login needs the store: ${login.status} ${errorOf(login)}`)
       s.say('Redis starts again; the server reconnects by itself (polling /ready)')
-      await redis.start()
+      await redis.restart()
       const started = Date.now()
       let ready = 0
       while (Date.now() - started < 15_000) {

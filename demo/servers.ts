@@ -1,14 +1,12 @@
 /** Starting the real server (dist/server.js) and, for the outage scenario, a throwaway redis-server. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
 
-const SERVER_JS = fileURLToPath(new URL('../server.js', import.meta.url))
+export { deleteKeys, hasRedisServer, redisAnswers, startRedisServer } from '../tools/redis-server.js'
+
+// Compiled to dist/demo-cli/demo/servers.js, beside the server build in dist/.
+const SERVER_JS = fileURLToPath(new URL('../../server.js', import.meta.url))
 
 /** Demo-friendly settings: plain http, cheap scrypt, short access tokens so expiry can be watched. */
 export const DEMO_ENV: Record<string, string> = {
@@ -81,86 +79,3 @@ async function stopProcess (child: ChildProcess): Promise<void> {
 }
 
 export const newKeyPrefix = (): string => `demo:${randomBytes(4).toString('hex')}:`
-
-export async function redisAnswers (url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.ping()
-    return true
-  } catch {
-    return false
-  } finally {
-    client.disconnect()
-  }
-}
-
-/** Deletes the keys this demo run created (its own prefix), never anything else. */
-export async function deleteKeys (url: string, prefix: string): Promise<void> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null })
-  client.on('error', () => {})
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) await client.del(...keys)
-    } while (cursor !== '0')
-  } catch {
-    // a Redis that is already gone keeps nothing to clean
-  } finally {
-    client.disconnect()
-  }
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
-
-export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
-
-export interface OwnRedis {
-  url: string
-  /** SIGTERM: redis-server writes its snapshot first, so the data is back after `start`. */
-  stop: () => Promise<void>
-  start: () => Promise<void>
-  dispose: () => Promise<void>
-}
-
-/** A redis-server of our own on a free port, persisting to a temp dir: the only Redis the demo ever stops. */
-export async function startOwnRedis (): Promise<OwnRedis> {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'svj-demo-redis-'))
-  const url = `redis://127.0.0.1:${port}`
-  let child: ChildProcess | null = null
-  const own: OwnRedis = {
-    url,
-    async start () {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'no', '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '3600 1'], { stdio: 'ignore' })
-      const deadline = Date.now() + 5000
-      while (!await redisAnswers(url)) {
-        if (Date.now() > deadline) throw new Error(`own redis-server on port ${port} does not answer`)
-        await new Promise(resolve => setTimeout(resolve, 50))
-      }
-    },
-    async stop () {
-      if (child !== null) await stopProcess(child)
-      child = null
-    },
-    async dispose () {
-      await own.stop()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-  process.once('exit', () => { child?.kill('SIGKILL') })
-  await own.start()
-  return own
-}

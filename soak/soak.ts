@@ -12,14 +12,13 @@
  * throwaway redis-server on a free loopback port. Loopback only; LOGIN_RATE_LIMIT=off (mass logins),
  * PASSWORD_HASH_COST=14, COOKIE_SECURE=false, LOG_LEVEL=warn.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Redis } from 'ioredis'
+import { deleteKeys, freePort, hasRedisServer, startRedisServer } from '../tools/redis-server.js'
 
 type Store = 'memory' | 'redis'
 type Mode = 'none' | 'denylist' | 'version'
@@ -80,17 +79,6 @@ function parseOptions (): Options {
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
-
 function rssMb (pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN)
@@ -107,50 +95,11 @@ async function redisFor (): Promise<RedisHandle> {
   if (fromEnv !== undefined && fromEnv !== '') {
     return { url: fromEnv, cleanup: async prefix => { await deleteKeys(fromEnv, prefix) } }
   }
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  if (!hasRedisServer()) {
     throw new Error('STORE=redis needs REDIS_URL or redis-server on PATH (or run with --stores memory)')
   }
-  const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  const kill = (): void => { child.kill('SIGKILL') }
-  process.once('exit', kill)
-  const url = `redis://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      await client.ping()
-      client.disconnect()
-      break
-    } catch (err) {
-      client.disconnect()
-      if (i > 100) throw err
-      await sleep(50)
-    }
-  }
-  return {
-    url,
-    cleanup: async () => {
-      process.off('exit', kill)
-      child.kill('SIGTERM')
-    }
-  }
-}
-
-async function deleteKeys (url: string, prefix: string): Promise<void> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 })
-  client.on('error', () => {})
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) await client.del(...keys)
-    } while (cursor !== '0')
-  } finally {
-    client.disconnect()
-  }
+  const own = await startRedisServer()
+  return { url: own.url, cleanup: async () => { await own.dispose() } }
 }
 
 interface Server { url: string, pid: number, child: ChildProcess, output: () => string, stop: () => Promise<number | null> }
