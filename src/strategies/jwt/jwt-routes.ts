@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { assertSameSite } from '../../auth/csrf.js'
 import { loginsOverLimit } from '../../auth/login-limit.js'
-import { requireAuth } from '../../auth/require-auth.js'
 import type { Config } from '../../config/config.js'
 import { AppError, unauthorized } from '../../errors.js'
-import { deviceListSchema, deviceParamsSchema, loginBodySchema, type LoginBody } from '../../routes/schemas.js'
+import { deviceRoutes } from '../../routes/device-routes.js'
+import { loginBodySchema, type LoginBody } from '../../routes/schemas.js'
 import { accessClaims, bearerToken, verifyAccessToken, type AccessClaims } from './access-tokens.js'
 import type { JwtKeys } from './jwt-keys.js'
 import type { Issued, RefreshTokens } from './refresh-tokens.js'
@@ -147,34 +147,19 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
       return await reply.header('cache-control', 'public, max-age=300').send(keys.jwks)
     })
 
-    await app.register(async function deviceRoutes (scope) {
-      scope.addHook('onRequest', requireAuth(opts.authenticate))
-
-      scope.get('/devices', { schema: { response: { 200: deviceListSchema } } }, async (request) => {
-        const principal = request.principal!
-        const families = await refreshTokens.list(principal.userId)
-        return families
-          .sort((a, b) => a.family.createdAt - b.family.createdAt)
-          .map(({ familyId, family }) => ({
-            id: familyId,
-            current: familyId === principal.loginId,
-            createdAt: new Date(family.createdAt).toISOString(),
-            lastSeenAt: new Date(family.lastUsedAt).toISOString(),
-            userAgent: family.userAgent,
-            ip: family.ip
-          }))
-      })
-
-      scope.delete<{ Params: { id: string } }>('/devices/:id', {
-        schema: { params: deviceParamsSchema, response: { 204: { type: 'null' } } }
-      }, async (request, reply) => {
-        const principal = request.principal!
-        const target = (await refreshTokens.list(principal.userId)).find(f => f.familyId === request.params.id)
-        if (target === undefined) throw new AppError(404, 'device_not_found', 'no active login of yours has that id')
-        await refreshTokens.end(principal.userId, target.familyId)
-        if (target.familyId === principal.loginId) reply.clearCookie(cookieName, cookieOptions)
-        return await reply.code(204).send()
-      })
-    })
+    await app.register(deviceRoutes(opts.authenticate, {
+      list: async userId => (await refreshTokens.list(userId)).map(({ familyId, family }) => ({
+        id: familyId,
+        key: familyId,
+        createdAt: family.createdAt,
+        lastSeenAt: family.lastUsedAt,
+        userAgent: family.userAgent,
+        ip: family.ip
+      })),
+      async end (userId, login, current, _request, reply) {
+        await refreshTokens.end(userId, login.key)
+        if (current) reply.clearCookie(cookieName, cookieOptions)
+      }
+    }))
   }
 }

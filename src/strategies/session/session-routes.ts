@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { assertSameSite } from '../../auth/csrf.js'
 import { loginsOverLimit } from '../../auth/login-limit.js'
-import { requireAuth } from '../../auth/require-auth.js'
 import type { Config } from '../../config/config.js'
 import { AppError } from '../../errors.js'
-import { deviceListSchema, deviceParamsSchema, loginBodySchema, userResponseSchema, type LoginBody } from '../../routes/schemas.js'
+import { deviceRoutes } from '../../routes/device-routes.js'
+import { loginBodySchema, userResponseSchema, type LoginBody } from '../../routes/schemas.js'
 import { publicUser } from '../../users/user.js'
 import type { SessionRecords } from './session-records.js'
 
@@ -67,37 +67,22 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
       return await reply.clearCookie(cookieName, cookieOptions).code(204).send()
     })
 
-    await app.register(async function deviceRoutes (scope) {
-      scope.addHook('onRequest', requireAuth(opts.authenticate))
-
-      scope.get('/devices', { schema: { response: { 200: deviceListSchema } } }, async (request) => {
-        const principal = request.principal!
-        const sessions = await records.list(principal.userId)
-        return sessions
-          .sort((a, b) => a.auth.createdAt - b.auth.createdAt)
-          .map(({ auth }) => ({
-            id: auth.handle,
-            current: auth.handle === principal.loginId,
-            createdAt: new Date(auth.createdAt).toISOString(),
-            lastSeenAt: new Date(auth.lastSeenAt).toISOString(),
-            userAgent: auth.userAgent,
-            ip: auth.ip
-          }))
-      })
-
-      scope.delete<{ Params: { id: string } }>('/devices/:id', {
-        schema: { params: deviceParamsSchema, response: { 204: { type: 'null' } } }
-      }, async (request, reply) => {
-        const principal = request.principal!
-        const target = (await records.list(principal.userId)).find(s => s.auth.handle === request.params.id)
-        if (target === undefined) throw new AppError(404, 'device_not_found', 'no active session of yours has that id')
-        if (target.auth.handle === principal.loginId) {
+    await app.register(deviceRoutes(opts.authenticate, {
+      list: async userId => (await records.list(userId)).map(({ sessionId, auth }) => ({
+        id: auth.handle,
+        key: sessionId,
+        createdAt: auth.createdAt,
+        lastSeenAt: auth.lastSeenAt,
+        userAgent: auth.userAgent,
+        ip: auth.ip
+      })),
+      async end (userId, login, current, request, reply) {
+        if (current) {
           await request.session.destroy()
           reply.clearCookie(cookieName, cookieOptions)
         }
-        await records.end(principal.userId, target.sessionId, 'revoked')
-        return await reply.code(204).send()
-      })
-    })
+        await records.end(userId, login.key, 'revoked')
+      }
+    }))
   }
 }
