@@ -138,7 +138,7 @@ async function main (): Promise<number> {
 
   const runId = started.getTime().toString(36)
   const prefixFor = (name: string): string => `svjbench:${runId}:${name}:`
-  const cleanup = async (prefix: string): Promise<void> => { if (redis !== null) await deletePrefix(redis.client, prefix) }
+  const cleanup = async (prefix: string): Promise<void> => { if (redis !== null) await deletePrefix(redis.url, prefix) }
 
   const results: ScenarioResult[] = []
   for (const scenario of scenarios) {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { hasRedisServer, startRedisServer, waitForRedis, type RedisServer } from '../tools/redis-server.js'
+import { deleteKeys, hasRedisServer, startRedisServer, waitForRedis, type RedisServer } from '../tools/redis-server.js'
 
 export { freePort } from '../tools/redis-server.js'
 
@@ -95,14 +95,7 @@ export async function scanKeys (client: Redis, prefix: string): Promise<string[]
 }
 
 /** Deletes every key under `prefix` (the bench's own keys only; never FLUSHDB). */
-export async function deletePrefix (client: Redis, prefix: string): Promise<number> {
+export async function deletePrefix (url: string, prefix: string): Promise<number> {
   if (!/^svjbench:/.test(prefix)) throw new Error(`refusing to delete keys outside the bench namespace: ${prefix}`)
-  let deleted = 0
-  let cursor = '0'
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000)
-    cursor = next
-    if (batch.length > 0) deleted += await client.unlink(...batch)
-  } while (cursor !== '0')
-  return deleted
+  return await deleteKeys(url, prefix)
 }

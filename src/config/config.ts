@@ -212,6 +212,8 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     return max >= 1 && max <= 1_000_000 && windowMs !== null && windowMs >= 1000 ? { max, windowMs } : fail(name, 'attempts/duration like 10/15m, or off', value)
   }
 
+  const loginRateLimit = rateLimit('LOGIN_RATE_LIMIT', '10/15m')
+
   const strategiesRaw = raw('AUTH_STRATEGIES') ?? STRATEGY_NAMES.join(',')
   const strategies = [...new Set(strategiesRaw.split(',').map(s => s.trim()).filter(s => s !== ''))]
   if (strategies.length === 0) fail('AUTH_STRATEGIES', `a comma list of ${STRATEGY_NAMES.join(', ')}`, strategiesRaw)
@@ -251,8 +253,9 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     port: integer('PORT', 3000, 0, 65535),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: boolean('TRUST_PROXY', false),
-    loginRateLimit: rateLimit('LOGIN_RATE_LIMIT', '10/15m'),
-    loginRateLimitPerAddress: rateLimit('LOGIN_RATE_LIMIT', '10/15m') === null ? null : rateLimit('LOGIN_RATE_LIMIT_PER_ADDRESS', '100/15m'),
+    loginRateLimit,
+    // LOGIN_RATE_LIMIT=off turns off both limits (mass logins in benchmarks and the soak).
+    loginRateLimitPerAddress: loginRateLimit === null ? null : rateLimit('LOGIN_RATE_LIMIT_PER_ADDRESS', '100/15m'),
     cookieSecure: boolean('COOKIE_SECURE', true),
     allowedOrigins,
     maxSessionsPerUser: integer('MAX_SESSIONS_PER_USER', 0, 0, 10000),
