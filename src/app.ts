@@ -36,6 +36,16 @@ export const LOG_REDACT = [
   'body.refresh_token'
 ]
 
+/**
+ * TRUST_PROXY as Fastify's option. A hop count becomes proxy-addr's `(address, hop) => hop < n` (the
+ * Express semantics: the nearest n hops are ours, the address before them is the client's), because
+ * Fastify 5 now reads a bare number as "trust nothing".
+ */
+export function fastifyTrustProxy (setting: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting
+  return setting
+}
+
 export interface AppContext {
   config: Config
   store: KvStore
@@ -71,7 +81,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
     const app = Fastify({
       logger: options.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
-      trustProxy: config.trustProxy,
+      trustProxy: fastifyTrustProxy(config.trustProxy),
       // Bodies are validated as sent: no type coercion, unknown properties rejected rather than dropped.
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
       bodyLimit: BODY_LIMIT,
@@ -84,7 +94,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     app.addHook('onClose', async () => { await store.close() })
 
     await app.register(errorHandler, { store })
-    await app.register(securityHeaders, { hsts: config.cookieSecure })
+    await app.register(securityHeaders, { hsts: config.cookieSecure === true })
     await app.register(principalPlugin)
     // The cookie secret is the session secret, so failed session lookups can tell tampered cookies apart.
     await app.register(fastifyCookie, config.session.secret === '' ? {} : { secret: config.session.secret })

@@ -53,7 +53,7 @@ async function main (): Promise<void> {
     throw err
   }
   for (const warning of config.warnings) app.log.warn(warning)
-  if (config.cookieSecure && config.strategies.includes('session')) {
+  if (config.cookieSecure === true && config.strategies.includes('session')) {
     app.log.info('COOKIE_SECURE=true: session login needs https; set COOKIE_SECURE=false for plain-http local use')
   }
 

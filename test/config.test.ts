@@ -13,7 +13,7 @@ t.test('defaults', async t => {
   t.equal(c.host, '127.0.0.1')
   t.equal(c.port, 3000)
   t.equal(c.logLevel, 'info')
-  t.equal(c.cookieSecure, true)
+  t.equal(c.cookieSecure, 'auto', 'COOKIE_SECURE=auto on a loopback HOST stays per request')
   t.equal(c.trustProxy, false)
   t.equal(c.maxSessionsPerUser, 0)
   t.equal(c.benchUsers, 0)
@@ -75,7 +75,7 @@ t.test('each invalid value is a ConfigError naming the variable', async t => {
     [{ AUTH_STRATEGIES: 'session,oauth' }, 'AUTH_STRATEGIES', /session, jwt.*oauth/],
     [{ AUTH_STRATEGIES: ',' }, 'AUTH_STRATEGIES', /session, jwt/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /info/],
-    [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE', /true or false/],
+    [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE', /auto, true or false/],
     [{ SESSION_ROLLING: '2' }, 'SESSION_ROLLING', /true or false/],
     [{ BENCH_USERS: '-1' }, 'BENCH_USERS', /integer/],
     [{ MAX_SESSIONS_PER_USER: '1.5' }, 'MAX_SESSIONS_PER_USER', /integer/],

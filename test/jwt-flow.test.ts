@@ -120,7 +120,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('COOKIE_SECURE: __Secure-rt over https, refused over plain http', async t => {
-    const s = await startApp(t, { ...env, COOKIE_SECURE: 'true', TRUST_PROXY: 'true' })
+    const s = await startApp(t, { ...env, COOKIE_SECURE: 'true', TRUST_PROXY: '1' })
     if (s === null) return
     const c = s.client()
     const plain = await c.post('/jwt/login', alice)

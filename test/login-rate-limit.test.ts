@@ -26,7 +26,7 @@ forEachStore(t, async (t, store) => {
 })
 
 t.test('per client address, with TRUST_PROXY deciding whether X-Forwarded-For counts', async t => {
-  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m', TRUST_PROXY: 'true' }))!
+  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m', TRUST_PROXY: '1' }))!
   const c = s.client()
   for (let i = 0; i < 4; i++) t.equal((await c.post('/session/login', bob, from('203.0.113.1'))).status, 200)
   const blocked = await c.post('/session/login', bob, from('203.0.113.1'))
@@ -41,7 +41,7 @@ t.test('per client address, with TRUST_PROXY deciding whether X-Forwarded-For co
 })
 
 t.test('another address\'s guessing blocks the account for at most the window', async t => {
-  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '3/2s', TRUST_PROXY: 'true' }))!
+  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '3/2s', TRUST_PROXY: '1' }))!
   const attacker = s.client()
   for (let i = 0; i < 3; i++) await attacker.post('/session/login', wrong, from('203.0.113.66'))
   const victim = s.client()

@@ -55,7 +55,7 @@ forEachStore(t, async (t, store) => {
     t.notOk(cookie.attributes.secure, 'COOKIE_SECURE=false: no Secure')
     t.ok(cookie.value.length < 200, 'the cookie holds a signed id only')
 
-    const secure = (await startApp(t, { ...env, COOKIE_SECURE: 'true', TRUST_PROXY: 'true' }))!
+    const secure = (await startApp(t, { ...env, COOKIE_SECURE: 'true', TRUST_PROXY: '1' }))!
     const plain = await secure.client().post('/session/login', alice)
     t.equal(plain.status, 400)
     t.equal(plain.body.error, 'insecure_transport')

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { ConfigError } from './config-error.js'
 import { formatDuration, parseDuration } from './duration.js'
@@ -23,7 +25,10 @@ export interface LoginRateLimit {
 }
 
 export interface SessionConfig {
+  /** The signing secret: the first of `secrets`. */
   secret: string
+  /** SESSION_SECRET as a list: the first signs, every one verifies (rotation without logging anyone out). */
+  secrets: string[]
   idleTtlMs: number
   absoluteTtlMs: number
   rolling: boolean
@@ -31,9 +36,14 @@ export interface SessionConfig {
 
 export interface JwtConfig {
   algorithm: JwtAlgorithm
+  /** HS256 signing secret: the first of `secrets`. */
   secret: string
+  /** JWT_SECRET as a list: the first signs, every one verifies (HS256 rotation). */
+  secrets: string[]
   privateKeyFile: string | null
   publicKeyFile: string | null
+  /** Public keys of earlier EdDSA/ES256 key pairs, still published in the JWKS and accepted until removed. */
+  previousPublicKeyFiles: string[]
   accessTtlMs: number
   issuer: string
   audience: string
@@ -55,18 +65,29 @@ export interface Config {
   host: string
   port: number
   logLevel: LogLevel
-  /** Believe X-Forwarded-For/-Proto (only behind a proxy you run). */
-  trustProxy: boolean
+  /**
+   * Which X-Forwarded-For/-Proto hops to believe, as Fastify takes it: false (none), a hop count, or the
+   * proxies' addresses/CIDRs (or proxy-addr's names loopback, linklocal, uniquelocal). Never `true`.
+   */
+  trustProxy: false | number | string[]
   /** Failed logins per username per window; null when off. */
   loginRateLimit: LoginRateLimit | null
   /** Login attempts per client address per window; null when off. */
   loginRateLimitPerAddress: LoginRateLimit | null
-  cookieSecure: boolean
+  /**
+   * Secure cookies (with the `__Host-`/`__Secure-` prefixes): true always, false never, 'auto' per
+   * request (https as Fastify sees it). 'auto' is only left in place for a loopback HOST; elsewhere
+   * COOKIE_SECURE=auto resolves to true.
+   */
+  cookieSecure: boolean | 'auto'
   allowedOrigins: string[]
   maxSessionsPerUser: number
   benchUsers: number
   passwordHashCost: number
+  /** Demo users, the demo page and its attacker tools. On by default only for a loopback HOST. */
   demoMode: boolean
+  /** ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE): creates the `admin` account at first start; null: no admin. */
+  adminPassword: string | null
   session: SessionConfig
   jwt: JwtConfig
   /** Non-fatal notes for the operator (e.g. a generated secret), logged at startup. */
@@ -91,23 +112,27 @@ export const OPTIONS = [
   { env: 'HOST', flag: 'host', default: '127.0.0.1', help: 'address to listen on' },
   { env: 'PORT', flag: 'port', default: '3000', help: 'port to listen on (0 picks a free one)' },
   { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: `pino level (${LOG_LEVELS.join(', ')})` },
-  { env: 'TRUST_PROXY', default: 'false', help: 'believe X-Forwarded-For/-Proto headers (only behind your own reverse proxy)' },
+  { env: 'TRUST_PROXY', default: 'false', help: 'X-Forwarded-For/-Proto hops to believe: false, a hop count (1 = one proxy of yours in front), or a comma list of proxy addresses/CIDRs' },
   { env: 'LOGIN_RATE_LIMIT', default: '10/15m', help: 'failed logins allowed per username per window (n/duration), or off (also turns off the per-address limit)' },
   { env: 'LOGIN_RATE_LIMIT_PER_ADDRESS', default: '100/15m', help: 'login attempts allowed per client address per window, or off' },
-  { env: 'SESSION_SECRET', default: '(random per start)', help: 'cookie signing secret, at least 32 bytes; random per start with a warning when unset' },
+  { env: 'SESSION_SECRET', default: '(random per start)', help: 'cookie signing secret(s), each at least 32 bytes: new,old,... (the first signs, all verify); random per start with a warning when unset' },
   { env: 'SESSION_IDLE_TTL', default: '30m', help: 'sliding idle timeout, enforced by the server' },
   { env: 'SESSION_ABSOLUTE_TTL', default: '12h', help: 'hard cap from login, whatever the activity' },
   { env: 'SESSION_ROLLING', default: 'false', help: 're-send the cookie and write the store on every response' },
   { env: 'MAX_SESSIONS_PER_USER', default: '0', help: 'logins per user (sessions and refresh families each); 0 = no limit, else the oldest ends' },
-  { env: 'COOKIE_SECURE', default: 'true', help: 'Secure cookie attribute; false only for plain-http local use' },
+  { env: 'COOKIE_SECURE', default: 'auto', help: 'Secure cookies with __Host-/__Secure- names: auto (plain only for plain http on a loopback HOST), true or false' },
   { env: 'ALLOWED_ORIGINS', default: '', help: 'comma list of extra origins allowed to send state-changing cookie requests' },
   { env: 'BENCH_USERS', flag: 'bench-users', default: '0', help: 'also create users bench0..bench{N-1} with password bench-password' },
   { env: 'PASSWORD_HASH_COST', default: '15', help: 'scrypt cost as log2(N), 14..20 (benchmarks may lower login cost, never below 14)' },
-  { env: 'DEMO_MODE', default: 'true', help: 'serve the demo page and the read-only store inspection routes' },
+  { env: 'DEMO_MODE', default: 'auto', help: 'demo users, the demo page and its attacker tools: auto (on only when HOST is loopback), true or false' },
+  { env: 'DEMO_ALLOW_REMOTE', default: 'false', help: 'allow DEMO_MODE=true on a non-loopback HOST (a class on one network; published passwords!)' },
+  { env: 'ADMIN_PASSWORD', default: '(none)', help: 'password of the admin account created at first start, at least 12 characters; without it (or ADMIN_PASSWORD_FILE) there is no admin outside demo mode' },
+  { env: 'ADMIN_PASSWORD_FILE', default: '(none)', help: 'file holding ADMIN_PASSWORD (Docker/Kubernetes secrets)' },
   { env: 'JWT_ALG', default: 'HS256', help: `access token algorithm (${JWT_ALGORITHMS.join(', ')})` },
-  { env: 'JWT_SECRET', default: '(random per start)', help: 'HS256 secret, at least 32 bytes; random per start with a warning when unset' },
+  { env: 'JWT_SECRET', default: '(random per start)', help: 'HS256 secret(s), each at least 32 bytes: new,old,... (the first signs, all verify); random per start with a warning when unset' },
   { env: 'JWT_PRIVATE_KEY_FILE', default: '(generated)', help: 'PEM private key for EdDSA/ES256; generated at start when absent' },
   { env: 'JWT_PUBLIC_KEY_FILE', default: '(derived)', help: 'PEM public key for EdDSA/ES256' },
+  { env: 'JWT_PREVIOUS_PUBLIC_KEY_FILE', default: '', help: 'comma list of PEM public keys of earlier EdDSA/ES256 key pairs: published in the JWKS and accepted until removed' },
   { env: 'JWT_ACCESS_TTL', default: '15m', help: 'access token lifetime' },
   { env: 'JWT_ISSUER', default: 'session-vs-jwt', help: 'iss claim issued and required' },
   { env: 'JWT_AUDIENCE', default: 'session-vs-jwt-api', help: 'aud claim issued and required' },
@@ -194,13 +219,24 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     if (['false', '0', 'no', 'off'].includes(value.toLowerCase())) return false
     return fail(name, 'true or false', value)
   }
-  const secret = (name: OptionEnv): string => {
+  /** A comma list of secrets (the first signs, all verify), each at least 32 bytes; random when unset. */
+  const autoOrBoolean = (name: OptionEnv, value: string): boolean => {
+    if (['true', '1', 'yes', 'on'].includes(value.toLowerCase())) return true
+    if (['false', '0', 'no', 'off'].includes(value.toLowerCase())) return false
+    return fail(name, 'auto, true or false', value)
+  }
+  const secrets = (name: OptionEnv): string[] => {
     const value = overrides[name] ?? env[name]
     if (value === undefined || value === '') {
       warnings.push(`${name} is not set: using a random secret, so credentials end when the process restarts and several instances cannot share them`)
-      return randomBytes(32).toString('base64url')
+      return [randomBytes(32).toString('base64url')]
     }
-    return Buffer.byteLength(value) >= 32 ? value : fail(name, 'a secret of at least 32 bytes', `${Buffer.byteLength(value)} bytes`)
+    const list = value.split(',')
+    list.forEach((s, i) => {
+      if (Buffer.byteLength(s) < 32) fail(name, 'a secret of at least 32 bytes (or new,old,... each at least 32 bytes)', `${list.length > 1 ? `secret ${i + 1} of ${list.length}: ` : ''}${Buffer.byteLength(s)} bytes`)
+    })
+    if (new Set(list).size !== list.length) fail(name, 'distinct secrets', 'the same secret twice')
+    return list
   }
 
   const rateLimit = (name: OptionEnv, def: string): LoginRateLimit | null => {
@@ -213,6 +249,44 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
   }
 
   const loginRateLimit = rateLimit('LOGIN_RATE_LIMIT', '10/15m')
+
+  const trustProxy = (): false | number | string[] => {
+    const value = raw('TRUST_PROXY') ?? 'false'
+    const lower = value.toLowerCase()
+    if (['false', '0', 'no', 'off'].includes(lower)) return false
+    if (['true', 'yes', 'on'].includes(lower)) {
+      throw new ConfigError("TRUST_PROXY: 'true' would believe every X-Forwarded-For hop, so any client could pick its own address; write the number of proxies of yours in front (e.g. TRUST_PROXY=1) or their addresses (e.g. TRUST_PROXY=10.0.0.0/8)")
+    }
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value)
+      return hops >= 1 && hops <= 32 ? hops : fail('TRUST_PROXY', 'false, a hop count from 1 to 32, or a comma list of proxy addresses/CIDRs', value)
+    }
+    const list = value.split(',').map(s => s.trim()).filter(s => s !== '')
+    for (const entry of list) {
+      if (!isProxyAddress(entry)) fail('TRUST_PROXY', 'false, a hop count, or a comma list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)', entry)
+    }
+    return list
+  }
+
+  const adminPassword = (): string | null => {
+    const direct = raw('ADMIN_PASSWORD')
+    const file = raw('ADMIN_PASSWORD_FILE')
+    if (direct !== undefined && file !== undefined) fail('ADMIN_PASSWORD_FILE', 'either ADMIN_PASSWORD or ADMIN_PASSWORD_FILE, not both', file)
+    let password = direct
+    if (file !== undefined) {
+      try {
+        // A trailing newline is how most editors and `echo` end the file; it is not part of the password.
+        password = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
+      } catch (err) {
+        fail('ADMIN_PASSWORD_FILE', 'a readable file', `${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+      }
+    }
+    if (password === undefined) return null
+    const name = file === undefined ? 'ADMIN_PASSWORD' : 'ADMIN_PASSWORD_FILE'
+    if ([...password].length < 12) fail(name, 'a password of at least 12 characters', `${[...password].length} characters`)
+    if ([...password].length > 1024) fail(name, 'a password of at most 1024 characters', `${[...password].length} characters`)
+    return password
+  }
 
   const strategiesRaw = raw('AUTH_STRATEGIES') ?? STRATEGY_NAMES.join(',')
   const strategies = [...new Set(strategiesRaw.split(',').map(s => s.trim()).filter(s => s !== ''))]
@@ -228,6 +302,23 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
   if (!/^[\w:.-]{1,64}$/.test(keyPrefix)) fail('KEY_PREFIX', 'letters, digits and _ : . - (at most 64)', keyPrefix)
   const host = raw('HOST') ?? '127.0.0.1'
   if (!/^[\w.:-]+$/.test(host)) fail('HOST', 'a host name or IP address', host)
+  const loopback = isLoopbackHost(host)
+
+  const demoSetting = raw('DEMO_MODE') ?? 'auto'
+  const demoMode = demoSetting.toLowerCase() === 'auto' ? loopback : autoOrBoolean('DEMO_MODE', demoSetting)
+  const demoAllowRemote = boolean('DEMO_ALLOW_REMOTE', false)
+  if (demoMode && !loopback) {
+    if (!demoAllowRemote) {
+      throw new ConfigError(`DEMO_MODE: demo mode publishes its users' passwords, so it only runs on a loopback HOST; got HOST=${host}. For a class on one network also set DEMO_ALLOW_REMOTE=true`)
+    }
+    warnings.push(`DEMO_MODE=true on HOST=${host} (DEMO_ALLOW_REMOTE=true): anyone who can reach this server can log in as admin/admin-password and use the attacker tools`)
+  }
+
+  const cookieSetting = raw('COOKIE_SECURE') ?? 'auto'
+  // auto: plain cookies only make sense for plain http on this machine; any other host gets Secure ones.
+  const cookieSecure: boolean | 'auto' = cookieSetting.toLowerCase() === 'auto'
+    ? (loopback ? 'auto' : true)
+    : autoOrBoolean('COOKIE_SECURE', cookieSetting)
 
   const allowedOrigins = (raw('ALLOWED_ORIGINS') ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
   for (const origin of allowedOrigins) {
@@ -243,6 +334,8 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
   const refreshAbsoluteTtlMs = duration('REFRESH_ABSOLUTE_TTL', '30d', 1000)
   const issuer = raw('JWT_ISSUER') ?? 'session-vs-jwt'
   const audience = raw('JWT_AUDIENCE') ?? 'session-vs-jwt-api'
+  const sessionSecrets = strategies.includes('session') ? secrets('SESSION_SECRET') : []
+  const jwtSecrets = jwtAlgorithm === 'HS256' && strategies.includes('jwt') ? secrets('JWT_SECRET') : []
 
   const config: Config = {
     strategies: strategies as StrategyName[],
@@ -252,27 +345,31 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     host,
     port: integer('PORT', 3000, 0, 65535),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    trustProxy: boolean('TRUST_PROXY', false),
+    trustProxy: trustProxy(),
     loginRateLimit,
     // LOGIN_RATE_LIMIT=off turns off both limits (mass logins in benchmarks and the soak).
     loginRateLimitPerAddress: loginRateLimit === null ? null : rateLimit('LOGIN_RATE_LIMIT_PER_ADDRESS', '100/15m'),
-    cookieSecure: boolean('COOKIE_SECURE', true),
+    cookieSecure,
     allowedOrigins,
     maxSessionsPerUser: integer('MAX_SESSIONS_PER_USER', 0, 0, 10000),
     benchUsers: integer('BENCH_USERS', 0, 0, 1_000_000),
     passwordHashCost: integer('PASSWORD_HASH_COST', 15, 14, 20),
-    demoMode: boolean('DEMO_MODE', true),
+    demoMode,
+    adminPassword: adminPassword(),
     session: {
-      secret: strategies.includes('session') ? secret('SESSION_SECRET') : '',
+      secret: sessionSecrets[0] ?? '',
+      secrets: sessionSecrets,
       idleTtlMs,
       absoluteTtlMs,
       rolling: boolean('SESSION_ROLLING', false)
     },
     jwt: {
       algorithm: jwtAlgorithm,
-      secret: jwtAlgorithm === 'HS256' && strategies.includes('jwt') ? secret('JWT_SECRET') : '',
+      secret: jwtSecrets[0] ?? '',
+      secrets: jwtSecrets,
       privateKeyFile: raw('JWT_PRIVATE_KEY_FILE') ?? null,
       publicKeyFile: raw('JWT_PUBLIC_KEY_FILE') ?? null,
+      previousPublicKeyFiles: (raw('JWT_PREVIOUS_PUBLIC_KEY_FILE') ?? '').split(',').map(s => s.trim()).filter(s => s !== ''),
       accessTtlMs: duration('JWT_ACCESS_TTL', '15m', 1000, 24 * 3600 * 1000),
       issuer,
       audience,
@@ -286,4 +383,24 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     warnings
   }
   return config
+}
+
+/** Whether HOST only accepts connections from this machine. */
+export function isLoopbackHost (host: string): boolean {
+  const h = host.toLowerCase()
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h)
+}
+
+const PROXY_ADDR_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** An address, a CIDR (address/bits) or one of proxy-addr's names, as Fastify's trustProxy list takes them. */
+function isProxyAddress (entry: string): boolean {
+  if (PROXY_ADDR_NAMES.has(entry)) return true
+  const [address, bits, extra] = entry.split('/')
+  if (extra !== undefined || address === undefined) return false
+  const family = isIP(address)
+  if (family === 0) return false
+  if (bits === undefined) return true
+  if (!/^\d{1,3}$/.test(bits)) return false
+  return Number(bits) <= (family === 4 ? 32 : 128)
 }

@@ -84,8 +84,8 @@ async function ttlSeconds (store: KvStore, key: string): Promise<number | null> 
 
 export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, opts: DemoOptions) {
   const { config, store, users, strategies } = opts
-  const sessionCookie = config.cookieSecure ? '__Host-sid' : 'sid'
-  const refreshCookie = config.cookieSecure ? '__Secure-rt' : 'rt'
+  const sessionCookie = config.cookieSecure === true ? '__Host-sid' : 'sid'
+  const refreshCookie = config.cookieSecure === true ? '__Secure-rt' : 'rt'
   const loot = new Map<string, Loot>()
 
   app.addHook('onRoute', route => {
@@ -107,7 +107,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     clockToleranceSec: config.jwt.clockToleranceSec,
     sessionIdleTtlSec: config.session.idleTtlMs / 1000,
     maxSessionsPerUser: config.maxSessionsPerUser,
-    cookieSecure: config.cookieSecure
+    cookieSecure: config.cookieSecure === true
   }))
 
   async function userSummary (userId: string): Promise<object> {

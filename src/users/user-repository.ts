@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { KvStore } from '../stores/kv-store.js'
 import { AppError } from '../errors.js'
 import { hashPassword, verifyPassword } from './password.js'
-import { BENCH_PASSWORD, DEMO_USERS, VERSION_BUMPING_CHANGES, type Role, type User, type UserChange } from './user.js'
+import { BENCH_PASSWORD, DEMO_USERS, LOGIN_ENDING_CHANGES, VERSION_BUMPING_CHANGES, epochOf, type Role, type User, type UserChange } from './user.js'
 
 const userKey = (id: string): string => `user:${id}`
 const usernameKey = (username: string): string => `username:${username.toLowerCase()}`
@@ -41,7 +41,7 @@ export class UserRepository {
     const id = `u_${randomBytes(9).toString('base64url')}`
     if (!await this.store.setIfAbsent(usernameKey(username), id)) return
     const now = Date.now()
-    const user: User = { id, username, role, disabled: false, version: 1, passwordHash, createdAt: now, updatedAt: now }
+    const user: User = { id, username, role, disabled: false, version: 1, epoch: 0, passwordHash, createdAt: now, updatedAt: now }
     await this.store.set(userKey(id), JSON.stringify(user))
   }
 
@@ -84,6 +84,7 @@ export class UserRepository {
       if (change === 'enable') user.disabled = false
       if (passwordHash !== undefined) user.passwordHash = passwordHash
       if (VERSION_BUMPING_CHANGES.has(change)) user.version++
+      if (LOGIN_ENDING_CHANGES.has(change)) user.epoch = epochOf(user) + 1
       user.updatedAt = Date.now()
       if (await this.store.swap(userKey(id), raw, JSON.stringify(user))) return user
     }

@@ -8,6 +8,12 @@ export interface User {
   role: Role
   disabled: boolean
   version: number
+  /**
+   * Goes up on every change that ends the user's logins (password, disable, revoke-all). A login records
+   * the epoch it verified; one that no longer matches is refused (a login racing the change, a refresh).
+   * Absent in records written before it existed: read as 0.
+   */
+  epoch?: number
   passwordHash: string
   createdAt: number
   updatedAt: number
@@ -29,6 +35,14 @@ export type UserChange = 'role' | 'disable' | 'enable' | 'password' | 'revoke'
 
 /** Changes after which credentials issued earlier must stop working (they bump `version`). */
 export const VERSION_BUMPING_CHANGES: ReadonlySet<UserChange> = new Set(['role', 'disable', 'password', 'revoke'])
+
+/** Changes that end every login of the user (they bump `epoch` as well as `version`). */
+export const LOGIN_ENDING_CHANGES: ReadonlySet<UserChange> = new Set(['disable', 'password', 'revoke'])
+
+/** The user's login epoch (0 for records older than the field). */
+export function epochOf (user: Pick<User, 'epoch'>): number {
+  return user.epoch ?? 0
+}
 
 export const DEMO_USERS: ReadonlyArray<{ username: string, password: string, role: Role }> = [
   { username: 'alice', password: 'alice-password', role: 'user' },

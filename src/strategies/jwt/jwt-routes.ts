@@ -60,7 +60,7 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
   /** Cookie transport is what browsers use, so it gets the same cross-site and https rules as sessions. */
   function checkCookieTransport (request: FastifyRequest): void {
     assertSameSite(request, allowedOrigins)
-    if (config.cookieSecure && request.protocol !== 'https') {
+    if (config.cookieSecure === true && request.protocol !== 'https') {
       throw new AppError(400, 'insecure_transport', 'COOKIE_SECURE is on, so the refresh cookie needs https; use https, transport "body", or COOKIE_SECURE=false for plain-http local use')
     }
   }

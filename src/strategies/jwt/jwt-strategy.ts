@@ -23,9 +23,9 @@ export function createJwtStrategy ({ config, store, users }: StrategyDeps): Stra
   const revocation = createRevocation(config, store, users)
   const refreshTokens = new RefreshTokens(store, users, config.jwt, revocation.familyEnded)
   // `__Secure-` makes browsers refuse the cookie without Secure; `__Host-` is impossible with Path=/jwt.
-  const cookieName = config.cookieSecure ? '__Secure-rt' : 'rt'
+  const cookieName = config.cookieSecure === true ? '__Secure-rt' : 'rt'
   // Path=/jwt: the refresh token never travels with API or session requests, only to refresh/logout.
-  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, path: '/jwt', secure: config.cookieSecure }
+  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, path: '/jwt', secure: config.cookieSecure === true }
 
   // Registered in every scope that authenticates with JWTs (/jwt and /admin): `request.server.jwt` is
   // then the scope's signer and cached verifier, built once when the scope starts.

@@ -27,7 +27,7 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
       schema: { body: loginBodySchema, response: { 200: userResponseSchema } }
     }, async (request, reply) => {
       assertSameSite(request, allowedOrigins)
-      if (config.cookieSecure && request.protocol !== 'https') {
+      if (config.cookieSecure === true && request.protocol !== 'https') {
         throw new AppError(400, 'insecure_transport', 'COOKIE_SECURE is on, so the session cookie needs https; use https or set COOKIE_SECURE=false for plain-http local use')
       }
       const user = await app.loginGuard.verify(request, request.body.username, request.body.password)

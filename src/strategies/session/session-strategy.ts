@@ -21,8 +21,8 @@ export function createSessionStrategy ({ config, store }: StrategyDeps): Strateg
   const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix))
   const records = new SessionRecords(sessionStore.inner, store, config.session)
   // `__Host-` pins the cookie to this host, https and Path=/ (browsers refuse it otherwise).
-  const cookieName = config.cookieSecure ? '__Host-sid' : 'sid'
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: config.cookieSecure }
+  const cookieName = config.cookieSecure === true ? '__Host-sid' : 'sid'
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: config.cookieSecure === true }
   // How stale lastSeenAt may get before it is written back: idle expiry is exact to within this.
   const touchIntervalMs = Math.min(60_000, Math.floor(idleTtlMs / 10))
   const allowedOrigins = new Set(config.allowedOrigins)
