@@ -162,3 +162,20 @@ forEachStore(t, async (t, store) => {
     t.equal((await s.client().post('/session/login', { username: 'bob', password })).status, 200, 'the current password logs in')
   })
 })
+
+t.test('SESSION_REDIS_STORE=connect-redis keeps the benchmark\'s plugin-defaults reference working', async t => {
+  const s = (await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', SESSION_ROLLING: 'true', SESSION_REDIS_STORE: 'connect-redis' }))!
+  if (s === null) return
+  const c = await loggedIn(s, alice)
+  const me = await c.get('/session/api/me')
+  t.equal(me.status, 200)
+  t.equal(me.setCookies.length, 1, 'rolling: the cookie is re-sent on every response')
+  const id = decodeURIComponent(c.cookies.get('sid') ?? '').split('.')[0] ?? ''
+  const record = JSON.parse(await s.app.svj.store.get(`sess:${id}`) ?? '{}')
+  t.match(record, { auth: { username: 'alice' } }, 'the record is in Redis')
+  t.notOk('rev' in record, 'written by connect-redis, not by the project\'s store (which adds a revision)')
+  t.equal((await s.client().post('/admin/users/alice/revoke')).status, 401, 'admin routes need a login')
+  const root = await loggedIn(s, admin)
+  t.equal((await root.post('/admin/users/alice/revoke')).body.loginsAffected.session, 1)
+  t.equal((await c.get('/session/api/me')).status, 401, 'revocation works (outside the write-back race)')
+})
