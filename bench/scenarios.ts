@@ -52,7 +52,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'session-redis',
     kind: 'session',
     store: 'redis',
-    description: 'signed session cookie, record in Redis (connect-redis on ioredis with auto-pipelining), rolling=false',
+    description: 'signed session cookie, record in Redis (the project\'s conditional-write store on ioredis with auto-pipelining), rolling=false',
     env: { AUTH_STRATEGIES: 'session', STORE: 'redis' },
     path: ME('session'),
     growth: true,
@@ -100,8 +100,10 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'session-plugin-defaults',
     kind: 'session',
     store: 'redis',
-    description: 'session-redis with @fastify/session\'s default rolling: true (cookie re-sent and record written on every response)',
-    env: { AUTH_STRATEGIES: 'session', STORE: 'redis', SESSION_ROLLING: 'true' },
+    description: 'session-redis with @fastify/session\'s default rolling: true (cookie re-sent and record written on every response) and connect-redis as its store (an unconditional SET per write)',
+    // SESSION_REDIS_STORE=connect-redis exists for this reference only: its unconditional write lets a
+    // request in flight revive a revoked session, so the server never uses it otherwise.
+    env: { AUTH_STRATEGIES: 'session', STORE: 'redis', SESSION_ROLLING: 'true', SESSION_REDIS_STORE: 'connect-redis' },
     path: ME('session'),
     growth: false,
     refresh: false,

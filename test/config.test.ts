@@ -77,6 +77,7 @@ t.test('each invalid value is a ConfigError naming the variable', async t => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /info/],
     [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE', /auto, true or false/],
     [{ SESSION_ROLLING: '2' }, 'SESSION_ROLLING', /true or false/],
+    [{ SESSION_REDIS_STORE: 'connect' }, 'SESSION_REDIS_STORE', /own, connect-redis/],
     [{ BENCH_USERS: '-1' }, 'BENCH_USERS', /integer/],
     [{ MAX_SESSIONS_PER_USER: '1.5' }, 'MAX_SESSIONS_PER_USER', /integer/],
     [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL', /redis:\/\//],

@@ -32,7 +32,16 @@ export interface SessionConfig {
   idleTtlMs: number
   absoluteTtlMs: number
   rolling: boolean
+  /**
+   * The Redis session store: the project's own (records only created by a login, every later write a
+   * conditional update) or connect-redis, whose unconditional SET lets a request in flight re-create a
+   * revoked session. connect-redis is only the benchmark's "plugin defaults" reference.
+   */
+  redisStore: SessionRedisStore
 }
+
+export const SESSION_REDIS_STORES = ['own', 'connect-redis'] as const
+export type SessionRedisStore = typeof SESSION_REDIS_STORES[number]
 
 export interface JwtConfig {
   algorithm: JwtAlgorithm
@@ -119,6 +128,7 @@ export const OPTIONS = [
   { env: 'SESSION_IDLE_TTL', default: '30m', help: 'sliding idle timeout, enforced by the server' },
   { env: 'SESSION_ABSOLUTE_TTL', default: '12h', help: 'hard cap from login, whatever the activity' },
   { env: 'SESSION_ROLLING', default: 'false', help: 're-send the cookie and write the store on every response' },
+  { env: 'SESSION_REDIS_STORE', default: 'own', help: 'own, or connect-redis for the benchmark\'s plugin-defaults reference only (its unconditional write lets an in-flight request revive a revoked session)' },
   { env: 'MAX_SESSIONS_PER_USER', default: '0', help: 'logins per user (sessions and refresh families each); 0 = no limit, else the oldest ends' },
   { env: 'COOKIE_SECURE', default: 'auto', help: 'Secure cookies with __Host-/__Secure- names: auto (plain only for plain http on a loopback HOST), true or false' },
   { env: 'ALLOWED_ORIGINS', default: '', help: 'comma list of extra origins allowed to send state-changing cookie requests' },
@@ -361,7 +371,8 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
       secrets: sessionSecrets,
       idleTtlMs,
       absoluteTtlMs,
-      rolling: boolean('SESSION_ROLLING', false)
+      rolling: boolean('SESSION_ROLLING', false),
+      redisStore: oneOf('SESSION_REDIS_STORE', SESSION_REDIS_STORES, 'own')
     },
     jwt: {
       algorithm: jwtAlgorithm,

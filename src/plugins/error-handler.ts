@@ -17,7 +17,8 @@ const FASTIFY_CODES: Record<string, string> = {
 
 function isStoreFailure (err: unknown, store: KvStore): boolean {
   if (err instanceof StoreUnavailableError) return true
-  // connect-redis hands ioredis's own errors straight to @fastify/session.
+  // connect-redis (SESSION_REDIS_STORE=connect-redis, the benchmark's reference) hands ioredis's own
+  // errors straight to @fastify/session.
   const name = (err as Error | undefined)?.name ?? ''
   // A command sent while the connection is going down fails before ioredis leaves the 'ready' state.
   const message = (err as Error | undefined)?.message ?? ''

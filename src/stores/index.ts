@@ -3,7 +3,7 @@ import { MemoryKvStore } from './memory-store.js'
 import { RedisKvStore } from './redis-store.js'
 import type { KvStore } from './kv-store.js'
 
-export { StoreUnavailableError, type KvStore } from './kv-store.js'
+export { StoreUnavailableError, type ConditionalWrite, type KvStore } from './kv-store.js'
 export { MemoryKvStore } from './memory-store.js'
 export { RedisKvStore } from './redis-store.js'
 

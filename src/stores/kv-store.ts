@@ -17,6 +17,13 @@ export interface KvStore {
    * `next === null` deletes the key. The building block for race-free refresh token rotation.
    */
   swap: (key: string, expected: string, next: string | null, ttlMs?: number) => Promise<boolean>
+  /**
+   * Conditional update in one atomic step: writes only while the key exists, its value still starts with
+   * `prefix` (a revision the caller read) and `unlessKey`, when given, does not exist (an end marker).
+   * Never creates the key. Returns `written`, or why not: `missing` (no such key), `blocked` (`unlessKey`
+   * exists) or `changed` (someone wrote a newer value since the caller read it).
+   */
+  setIfCurrent: (key: string, prefix: string, value: string, ttlMs?: number, unlessKey?: string) => Promise<ConditionalWrite>
   del: (...keys: string[]) => Promise<number>
   /** Adds to a set (a per-user index) and pushes the set's expiry to at least `ttlMs` from now. */
   setAdd: (key: string, member: string, ttlMs?: number) => Promise<void>
@@ -28,6 +35,8 @@ export interface KvStore {
   ping: () => Promise<void>
   close: () => Promise<void>
 }
+
+export type ConditionalWrite = 'written' | 'missing' | 'blocked' | 'changed'
 
 /** Raised when the backing store cannot be reached; mapped to 503 store_unavailable. */
 export class StoreUnavailableError extends Error {

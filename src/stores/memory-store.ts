@@ -1,4 +1,4 @@
-import type { KvStore } from './kv-store.js'
+import type { ConditionalWrite, KvStore } from './kv-store.js'
 
 interface Entry {
   value: string | Set<string>
@@ -72,6 +72,16 @@ export class MemoryKvStore implements KvStore {
     if (next === null) this.entries.delete(this.prefix + key)
     else this.entries.set(this.prefix + key, { value: next, expiresAt: expiry(ttlMs) })
     return true
+  }
+
+  async setIfCurrent (key: string, prefix: string, value: string, ttlMs?: number, unlessKey?: string): Promise<ConditionalWrite> {
+    // Synchronous from check to write: nothing else runs in between on this thread.
+    const current = this.string(key)
+    if (current === null) return 'missing'
+    if (unlessKey !== undefined && this.live(unlessKey) !== undefined) return 'blocked'
+    if (!current.startsWith(prefix)) return 'changed'
+    this.entries.set(this.prefix + key, { value, expiresAt: expiry(ttlMs) })
+    return 'written'
   }
 
   async del (...keys: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { StoreUnavailableError, type KvStore } from './kv-store.js'
+import { StoreUnavailableError, type ConditionalWrite, type KvStore } from './kv-store.js'
 
 /** Compare-and-swap in one atomic step: only the caller that still sees `expected` replaces it. */
 const SWAP_SCRIPT = `
@@ -18,9 +18,20 @@ if ARGV[2] ~= '' then
 end
 return 1`
 
+/** A write that never creates: the key must exist, carry the expected prefix, and KEYS[2] must not exist. */
+const SET_IF_CURRENT_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 'missing' end
+if KEYS[2] ~= KEYS[1] and redis.call('EXISTS', KEYS[2]) == 1 then return 'blocked' end
+if string.sub(current, 1, string.len(ARGV[1])) ~= ARGV[1] then return 'changed' end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2])
+else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 'written'`
+
 interface ScriptedRedis extends Redis {
   svjSwap: (key: string, expected: string, next: string, ttl: string) => Promise<number>
   svjSetAdd: (key: string, member: string, ttl: string) => Promise<number>
+  svjSetIfCurrent: (key: string, unlessKey: string, prefix: string, value: string, ttl: string) => Promise<ConditionalWrite>
 }
 
 export interface RedisStoreOptions {
@@ -42,6 +53,7 @@ export class RedisKvStore implements KvStore {
   private constructor (client: Redis, private readonly prefix: string) {
     client.defineCommand('svjSwap', { numberOfKeys: 1, lua: SWAP_SCRIPT })
     client.defineCommand('svjSetAdd', { numberOfKeys: 1, lua: SET_ADD_SCRIPT })
+    client.defineCommand('svjSetIfCurrent', { numberOfKeys: 2, lua: SET_IF_CURRENT_SCRIPT })
     this.client = client as ScriptedRedis
   }
 
@@ -105,6 +117,13 @@ export class RedisKvStore implements KvStore {
   async swap (key: string, expected: string, next: string | null, ttlMs?: number): Promise<boolean> {
     const ttl = ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(ttlMs)))
     return await this.run(async () => await this.client.svjSwap(this.prefix + key, expected, next ?? '', ttl)) === 1
+  }
+
+  async setIfCurrent (key: string, prefix: string, value: string, ttlMs?: number, unlessKey?: string): Promise<ConditionalWrite> {
+    const ttl = ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(ttlMs)))
+    // Without an end marker KEYS[2] repeats KEYS[1] (the script skips it): both keys stay declared for Cluster.
+    const guard = this.prefix + (unlessKey ?? key)
+    return await this.run(async () => await this.client.svjSetIfCurrent(this.prefix + key, guard, prefix, value, ttl))
   }
 
   async del (...keys: string[]): Promise<number> {

@@ -11,6 +11,8 @@ export interface SessionAuth {
   lastSeenAt: number
   userAgent: string
   ip: string
+  /** The user's login epoch the login verified (epochOf); absent in records older than the field. */
+  epoch?: number
 }
 
 declare module 'fastify' {
@@ -21,6 +23,8 @@ declare module 'fastify' {
 
 /** The stored shape of a session record, as @fastify/session serialises it. */
 export interface StoredSession {
+  /** Revision, bumped by every write; a write-back must name the revision it read (see KvSessionStore). */
+  rev?: number
   cookie: { expires?: string | Date | null, originalMaxAge?: number | null }
   auth?: SessionAuth
 }

@@ -2,10 +2,11 @@ import type { SessionStore } from '@fastify/session'
 import type { KvStore } from '../../stores/kv-store.js'
 import type { Role } from '../../users/user.js'
 import type { EndReason, SessionAuth, StoredSession } from './session-data.js'
-import { destroySession, getSession, setSession } from './session-stores.js'
+import { SESSION_END_PREFIX, SessionWriteDropped, destroySession, getSession, setSession } from './session-stores.js'
 
 const indexKey = (userId: string): string => `user-sessions:${userId}`
-const endKey = (sessionId: string): string => `sess-end:${sessionId}`
+const endKey = (sessionId: string): string => SESSION_END_PREFIX + sessionId
+const MAX_ROLE_ATTEMPTS = 10
 
 export interface SessionEntry {
   sessionId: string
@@ -63,13 +64,34 @@ export class SessionRecords {
     return sessions.length
   }
 
-  /** Rewrites the role in every session of the user, so the next request of each sees it. */
+  /**
+   * Rewrites the role in every session of the user, so the next request of each sees it. Each write is
+   * a conditional update of the revision just read: a touch write-back landing in between makes it
+   * re-read and try again (never overwrite), and an ended session is left ended. Conversely a write-back
+   * that read the record before this update is refused, so it cannot restore the old role.
+   */
   async updateRole (userId: string, role: Role): Promise<number> {
     const sessions = await this.list(userId)
-    await Promise.all(sessions.map(async s => {
-      await setSession(this.sessions, s.sessionId, { ...s.record, auth: { ...s.auth, role } })
-    }))
-    return sessions.length
+    const updated = await Promise.all(sessions.map(async s => await this.setRole(userId, s.sessionId, s.record, role)))
+    return updated.filter(Boolean).length
+  }
+
+  private async setRole (userId: string, sessionId: string, first: StoredSession, role: Role): Promise<boolean> {
+    let record: StoredSession | null = first
+    for (let attempt = 0; attempt < MAX_ROLE_ATTEMPTS; attempt++) {
+      if (record?.auth?.userId !== userId) return false
+      try {
+        await setSession(this.sessions, sessionId, { ...record, auth: { ...record.auth, role } })
+        return true
+      } catch (err) {
+        if (!(err instanceof SessionWriteDropped)) throw err
+        if (err.reason === 'ended') return false
+      }
+      record = await getSession(this.sessions, sessionId)
+    }
+    // Ten write-backs of one session in a row while updating it: end it rather than leave the old role.
+    await this.end(userId, sessionId, 'revoked')
+    return true
   }
 
   async endReason (sessionId: string): Promise<EndReason | null> {

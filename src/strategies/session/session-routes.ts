@@ -6,12 +6,15 @@ import type { Config } from '../../config/config.js'
 import { AppError } from '../../errors.js'
 import { deviceRoutes } from '../../routes/device-routes.js'
 import { loginBodySchema, userResponseSchema, type LoginBody } from '../../routes/schemas.js'
-import { publicUser } from '../../users/user.js'
+import type { UserRepository } from '../../users/user-repository.js'
+import { epochOf, publicUser } from '../../users/user.js'
 import type { SessionRecords } from './session-records.js'
+import { allowCreation } from './session-stores.js'
 
 interface SessionRoutesOptions {
   config: Config
   records: SessionRecords
+  users: UserRepository
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   cookieName: string
   cookieOptions: { httpOnly: boolean, sameSite: 'lax', path: string, secure: boolean }
@@ -19,7 +22,7 @@ interface SessionRoutesOptions {
 
 /** Login, logout and the device list of the session strategy (mounted under /session). */
 export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
-  const { config, records, cookieName, cookieOptions } = opts
+  const { config, records, users, cookieName, cookieOptions } = opts
   const allowedOrigins = new Set(config.allowedOrigins)
 
   return async function routes (app) {
@@ -34,7 +37,8 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
       const previous = request.session.auth
       const previousId = request.session.sessionId
       const now = Date.now()
-      request.session.auth = {
+      const epoch = epochOf(user)
+      const auth = {
         userId: user.id,
         username: user.username,
         role: user.role,
@@ -42,17 +46,38 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
         createdAt: now,
         lastSeenAt: now,
         userAgent: (request.headers['user-agent'] ?? '').slice(0, 200),
-        ip: request.ip
+        ip: request.ip,
+        epoch
       }
+      request.session.auth = auth
+      // The one write allowed to create a session record: the store creates it with SET NX.
+      allowCreation(auth)
       // A new session id at every login, whatever the client sent before: no session fixation.
       await request.session.regenerate(['auth'])
+      const sessionId = request.session.sessionId
       if (previous !== undefined) await records.unindex(previous.userId, previousId)
-      await records.add(user.id, request.session.sessionId)
+      await records.add(user.id, sessionId)
+      // A password change, disable or revoke-all first bumps the user's epoch, then lists the user's
+      // index and ends every session in it. This login has created its record and indexed it (both
+      // awaited) before re-reading the user here. So either the bump is visible to this read (then the
+      // login is refused below), or the bump happened after this read, hence after the indexing, and the
+      // change's list, which comes after its bump, finds this session and ends it. No login verified
+      // against the old account state survives the change. A role change is handled the same way: the
+      // session takes the role read here, or the role change's update (conditional on the record's
+      // revision, see SessionRecords.updateRole) rewrites it.
+      const current = await users.findById(user.id)
+      if (current === null || current.disabled || epochOf(current) !== epoch) {
+        await request.session.destroy()
+        await records.end(user.id, sessionId, 'revoked')
+        reply.clearCookie(cookieName, cookieOptions)
+        throw new AppError(401, 'login_superseded', 'the account changed while logging in (password change, disable or forced logout); log in again')
+      }
+      auth.role = current.role
       if (config.maxSessionsPerUser > 0) {
         const excess = loginsOverLimit((await records.list(user.id)).map(s => ({ ...s, createdAt: s.auth.createdAt })), config.maxSessionsPerUser)
         await Promise.all(excess.map(async s => { await records.end(user.id, s.sessionId, 'replaced') }))
       }
-      return await reply.send({ user: publicUser(user) })
+      return await reply.send({ user: publicUser(current) })
     })
 
     app.post('/logout', { schema: { response: { 204: { type: 'null' } } } }, async (request, reply) => {

@@ -3,12 +3,15 @@ import type { SessionStore } from '@fastify/session'
 import { RedisStore } from 'connect-redis'
 import type { KvStore } from '../../stores/kv-store.js'
 import { RedisKvStore } from '../../stores/redis-store.js'
+import type { SessionRedisStore } from '../../config/config.js'
 import type { StoredSession } from './session-data.js'
 
 type Callback = (err?: unknown) => void
 type GetCallback = (err: unknown, session?: any) => void
 
 export const SESSION_KEY_PREFIX = 'sess:'
+/** Left for a while when a session ends (value: the EndReason); no write may revive the session meanwhile. */
+export const SESSION_END_PREFIX = 'sess-end:'
 
 /** Milliseconds until a session record's cookie expires; the store expires the record at the same time. */
 export function ttlOf (session: StoredSession): number | undefined {
@@ -17,8 +20,42 @@ export function ttlOf (session: StoredSession): number | undefined {
 }
 
 /**
- * @fastify/session store over the embedded KvStore. Records expire with the cookie and are swept,
- * unlike @fastify/session's bundled MemoryStore, which keeps every session until the process ends.
+ * A write-back the store refused: `ended` (the record is gone or its end marker exists: the session was
+ * revoked, logged out or expired while the request ran) or `stale` (someone, e.g. a role change, wrote a
+ * newer revision since this request read the record; the session lives on with that newer state).
+ */
+export class SessionWriteDropped extends Error {
+  override name = 'SessionWriteDropped'
+  constructor (readonly reason: 'ended' | 'stale') {
+    super(`session write dropped: ${reason}`)
+  }
+}
+
+/**
+ * The `auth` objects of logins in progress. Only these may create a record: @fastify/session's
+ * `regenerate` hands the login's new session to `set`, and that one call creates it (SET NX); every
+ * other `set` is a conditional update. A WeakSet, so nothing outside this process can mark a session.
+ */
+const creatable = new WeakSet<object>()
+
+/** Lets the store's next `set` of the session holding `auth` create its record (the login route only). */
+export function allowCreation (auth: object): void {
+  creatable.add(auth)
+}
+
+/** `{"rev":N,`: the start of a record written at revision N (`rev` is serialised first on purpose). */
+const revisionPrefix = (rev: unknown): string => typeof rev === 'number' ? `{"rev":${rev},` : '{"cookie":'
+
+/**
+ * @fastify/session store over the KvStore (memory and Redis alike). Records expire with the cookie
+ * (unlike @fastify/session's bundled MemoryStore, which keeps every session until the process ends).
+ *
+ * Only a login creates a record. Every later `set` (the touch write-back in onSend, a role update) is
+ * one atomic conditional update: the record must still exist, carry the revision this request read,
+ * and have no end marker; otherwise the write is dropped and `set` fails with SessionWriteDropped.
+ * So a request that was in flight while its session was revoked cannot re-create the record (an
+ * unconditional SET, as connect-redis does, would bring it back outside the per-user index, where no
+ * later revoke finds it), and a stale write-back cannot undo a role change.
  */
 export class KvSessionStore implements SessionStore {
   constructor (private readonly kv: KvStore) {}
@@ -30,7 +67,26 @@ export class KvSessionStore implements SessionStore {
   }
 
   set (sessionId: string, session: any, callback: Callback): void {
-    this.kv.set(SESSION_KEY_PREFIX + sessionId, JSON.stringify(session), ttlOf(session)).then(() => { callback() }, callback)
+    const { rev, ...data } = session
+    const next = typeof rev === 'number' ? rev + 1 : 1
+    const value = JSON.stringify({ rev: next, ...data })
+    const key = SESSION_KEY_PREFIX + sessionId
+    const written = (): void => {
+      session.rev = next
+      callback()
+    }
+    if (data.auth !== undefined && creatable.has(data.auth)) {
+      creatable.delete(data.auth)
+      this.kv.setIfAbsent(key, value, ttlOf(data)).then(created => {
+        if (created) written()
+        else callback(new Error('session id collision: a record with the new id already exists'))
+      }, callback)
+      return
+    }
+    this.kv.setIfCurrent(key, revisionPrefix(rev), value, ttlOf(data), SESSION_END_PREFIX + sessionId).then(result => {
+      if (result === 'written') written()
+      else callback(new SessionWriteDropped(result === 'changed' ? 'stale' : 'ended'))
+    }, callback)
   }
 
   destroy (sessionId: string, callback: Callback): void {
@@ -38,12 +94,20 @@ export class KvSessionStore implements SessionStore {
   }
 }
 
-/** The store sessions use: connect-redis on the app's ioredis client for Redis, KvSessionStore for memory. */
-export function createSessionStore (kv: KvStore, keyPrefix: string): SessionStore {
-  if (kv instanceof RedisKvStore) {
-    return new RedisStore({ client: kv.client, prefix: keyPrefix + SESSION_KEY_PREFIX }) as unknown as SessionStore
+/**
+ * The store sessions use: KvSessionStore on either store. SESSION_REDIS_STORE=connect-redis swaps in
+ * connect-redis on the app's ioredis client, only so the benchmark can measure the plugin defaults:
+ * its `set` is an unconditional SET, so it keeps the write-back resurrection described above.
+ */
+export function createSessionStore (kv: KvStore, keyPrefix: string, redisStore: SessionRedisStore): SessionStore {
+  if (usesConnectRedis(kv, redisStore)) {
+    return new RedisStore({ client: (kv as RedisKvStore).client, prefix: keyPrefix + SESSION_KEY_PREFIX }) as unknown as SessionStore
   }
   return new KvSessionStore(kv)
+}
+
+export function usesConnectRedis (kv: KvStore, redisStore: SessionRedisStore): boolean {
+  return redisStore === 'connect-redis' && kv instanceof RedisKvStore
 }
 
 /**

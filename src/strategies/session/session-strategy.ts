@@ -6,7 +6,7 @@ import { unauthorized } from '../../errors.js'
 import type { Strategy, StrategyDeps } from '../strategy.js'
 import { CachedSigner } from './cached-signer.js'
 import { SessionRecords } from './session-records.js'
-import { CountingSessionStore, createSessionStore } from './session-stores.js'
+import { CountingSessionStore, SessionWriteDropped, createSessionStore, usesConnectRedis } from './session-stores.js'
 import { sessionRoutes } from './session-routes.js'
 import './session-data.js'
 
@@ -16,9 +16,11 @@ import './session-data.js'
  * server-side timestamps; `lastSeenAt` is written at most once per touch interval, so a protected
  * request costs one store read and, now and then, one write (every request when SESSION_ROLLING=true).
  */
-export function createSessionStrategy ({ config, store }: StrategyDeps): Strategy {
-  const { idleTtlMs, absoluteTtlMs, rolling } = config.session
-  const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix))
+export function createSessionStrategy ({ config, store, users }: StrategyDeps): Strategy {
+  const { idleTtlMs, absoluteTtlMs, rolling, redisStore } = config.session
+  const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix, redisStore))
+  // connect-redis (the benchmark's plugin-defaults reference) keeps @fastify/session's own write-back.
+  const conditionalStore = !usesConnectRedis(store, redisStore)
   const records = new SessionRecords(sessionStore.inner, store, config.session)
   // `__Host-` pins the cookie to this host, https and Path=/ (browsers refuse it otherwise).
   const cookieName = config.cookieSecure === true ? '__Host-sid' : 'sid'
@@ -32,12 +34,14 @@ export function createSessionStrategy ({ config, store }: StrategyDeps): Strateg
       sessionStore.expect(request)
       done()
     })
+    if (conditionalStore) scope.addHook('onSend', writeBack)
     await scope.register(fastifySession, {
       secret: new CachedSigner(config.session.secret),
       cookieName,
       store: sessionStore,
       saveUninitialized: false,
-      rolling,
+      // writeBack does the rolling writes itself (one write, not @fastify/session's second one).
+      rolling: conditionalStore ? false : rolling,
       cookie: { ...cookieOptions, maxAge: Math.min(idleTtlMs, absoluteTtlMs) }
     })
     scope.addHook('onRequest', function stopCharging (_request, _reply, done) {
@@ -45,6 +49,31 @@ export function createSessionStrategy ({ config, store }: StrategyDeps): Strateg
       done()
     })
   }, { name: 'session-credentials', dependencies: ['@fastify/cookie'] })
+
+  /**
+   * Runs just before @fastify/session's onSend and does its write-back, so that a write the store drops
+   * (KvSessionStore: the session ended, or a newer revision exists) is answered instead of failing the
+   * response with a 500. The handler's answer stands (the request was authenticated when it arrived);
+   * what changes is the cookie: an ended session gets it cleared, so the client learns at once that the
+   * session is over, and a stale write keeps the session as the newer writer left it. Either way
+   * @fastify/session then sees no session and writes nothing.
+   */
+  async function writeBack (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+    const session = request.session
+    if (session === null || typeof session?.save !== 'function') return payload
+    if (!session.isModified() && !(rolling && session.auth !== undefined)) return payload
+    // @fastify/session neither writes nor sends a Secure cookie over plain http; nor does this.
+    if (session.cookie.secure === true && request.protocol !== 'https') return payload
+    try {
+      await session.save()
+    } catch (err) {
+      if (!(err instanceof SessionWriteDropped)) throw err
+      request.session = null as never
+      if (err.reason === 'ended') reply.clearCookie(cookieName, cookieOptions)
+      else reply.setCookie(cookieName, session.encryptedSessionId, { ...cookieOptions, expires: session.cookie.expires ?? undefined })
+    }
+    return payload
+  }
 
   async function rejectMissing (request: FastifyRequest): Promise<never> {
     const raw = request.cookies[cookieName]
@@ -83,7 +112,7 @@ export function createSessionStrategy ({ config, store }: StrategyDeps): Strateg
   return {
     name: 'session',
     credentials,
-    routes: sessionRoutes({ config, records, authenticate, cookieName, cookieOptions }),
+    routes: sessionRoutes({ config, records, users, authenticate, cookieName, cookieOptions }),
     presentedBy: request => request.cookies[cookieName] !== undefined,
     authenticate,
     async onUserChange (user, change) {
