@@ -9,7 +9,7 @@ const bob = { username: 'bob', password: 'bob-password' }
 const from = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } })
 
 forEachStore(t, async (t, store) => {
-  t.test('per username: failed logins only, on both strategies', async t => {
+  t.test('per username: a user\'s own logins never lock them out, on both strategies', async t => {
     const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/3s', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
     if (s === null) return
     const c = s.client()
