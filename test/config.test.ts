@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { ConfigError, helpText, loadConfig, OPTIONS, parseCli } from '../src/config/config.js'
 import { parseDuration } from '../src/config/duration.js'
+import { fastifyTrustProxy } from '../src/app.js'
 
 const SECRET = 'x'.repeat(32)
 
@@ -144,4 +145,40 @@ t.test('the server process refuses a bad configuration with one line and a non-z
   const help = run({}, ['--help'])
   t.equal(help.status, 0)
   t.match(String(help.stdout), /AUTH_STRATEGIES/)
+})
+
+t.test('TRUST_PROXY: false, a hop count or proxy addresses, never true', async t => {
+  const load = (value: string): ReturnType<typeof loadConfig> => loadConfig({ SESSION_SECRET: SECRET, JWT_SECRET: SECRET, TRUST_PROXY: value })
+  for (const value of ['true', 'TRUE', 'yes', 'on']) {
+    try {
+      load(value)
+      t.fail(`TRUST_PROXY=${value} should fail`)
+    } catch (err) {
+      t.type(err, ConfigError)
+      const message = (err as Error).message
+      t.ok(message.startsWith('TRUST_PROXY:'), `names TRUST_PROXY: ${message}`)
+      t.match(message, /TRUST_PROXY=1\b/, 'says to write a hop count')
+      t.match(message, /TRUST_PROXY=10\.0\.0\.0\/8/, 'or the proxies\' addresses')
+      t.notMatch(message, /\n/, 'one line')
+    }
+  }
+  t.equal(load('false').trustProxy, false)
+  t.equal(load('0').trustProxy, false)
+  t.equal(load('1').trustProxy, 1)
+  t.equal(load('2').trustProxy, 2)
+  t.same(load('10.0.0.0/8, 192.168.1.7,::1,fd00::/8,loopback').trustProxy, ['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8', 'loopback'])
+  for (const bad of ['33', 'proxy', '10.0.0.0/33', '::1/129', '10.0.0.1/8/1', '10.0.0.0/x', '300.1.1.1', '1.5', '10.0.0.1,example.com']) {
+    t.throws(() => load(bad), { name: 'ConfigError', message: /^TRUST_PROXY: expected false, a hop count/ }, `refuses '${bad}'`)
+  }
+  const hops = fastifyTrustProxy(2)
+  t.type(hops, 'function', 'a hop count is handed to Fastify as a function: a bare number would trust nothing')
+  if (typeof hops === 'function') t.same([0, 1, 2, 3].map(hop => hops('203.0.113.1', hop)), [true, true, false, false], 'the nearest two hops are trusted')
+  t.equal(fastifyTrustProxy(false), false)
+  t.same(fastifyTrustProxy(['10.0.0.0/8']), ['10.0.0.0/8'])
+
+  const server = spawnSync(process.execPath, ['dist/server.js'], { env: { PATH: process.env.PATH, TRUST_PROXY: 'true' }, encoding: 'utf8', timeout: 20_000 })
+  t.equal(server.status, 2, 'the server refuses to start')
+  const lines = String(server.stderr).trim().split('\n')
+  t.equal(lines.length, 1, 'with one line')
+  t.match(lines[0], /^config error: TRUST_PROXY: .*TRUST_PROXY=1/)
 })

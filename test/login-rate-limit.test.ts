@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Client } from './helpers/http.js'
 import { forEachStore, startApp, waitFor } from './helpers/app.js'
+import { addressKey } from '../src/auth/login-guard.js'
 
 const wrong = { username: 'alice', password: 'wrong-password' }
 const alice = { username: 'alice', password: 'alice-password' }
@@ -8,7 +9,7 @@ const bob = { username: 'bob', password: 'bob-password' }
 const from = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } })
 
 forEachStore(t, async (t, store) => {
-  t.test('per username: failed logins only, on both strategies', async t => {
+  t.test('per username: a user\'s own logins never lock them out, on both strategies', async t => {
     const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/3s', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
     if (s === null) return
     const c = s.client()
@@ -61,4 +62,53 @@ t.test('with Redis the counters are shared by every instance', async t => {
   await new Client(b.url).post('/jwt/login', wrong)
   await a.client().post('/session/login', wrong)
   t.equal((await new Client(b.url).post('/session/login', alice)).status, 429, 'instance B counts A\'s failures')
+})
+
+forEachStore(t, async (t, store) => {
+  t.test('per username: concurrent guesses never check more passwords than the limit', async t => {
+    const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '10/15m', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
+    if (s === null) return
+    const replies = await Promise.all(Array.from({ length: 30 }, async () => await s.client().post('/session/login', wrong)))
+    const statuses = replies.map(r => r.status)
+    const checked = statuses.filter(status => status === 401).length
+    t.equal(checked, 10, `${checked} of 30 concurrent wrong guesses reached the password check`)
+    t.equal(statuses.filter(status => status === 429).length, 20, 'the rest are refused before it')
+    t.equal((await s.client().post('/jwt/login', alice)).status, 429, 'the right password waits too')
+    t.equal((await s.client().post('/jwt/login', bob)).status, 200, 'other accounts unaffected')
+  })
+
+  t.test('per username: a successful login starts the count afresh', async t => {
+    const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
+    if (s === null) return
+    const c = s.client()
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) t.equal((await c.post('/session/login', wrong)).status, 401)
+      t.equal((await c.post('/session/login', alice)).status, 200, `round ${round}: the third attempt is the user's own`)
+    }
+    for (let i = 0; i < 3; i++) t.equal((await c.post('/session/login', wrong)).status, 401)
+    t.equal((await c.post('/session/login', alice)).status, 429, 'three failures in a row still block')
+  })
+})
+
+t.test('per client address: an IPv6 client is counted by its /64', async t => {
+  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '3/1m', TRUST_PROXY: '1' }))!
+  const c = s.client()
+  t.equal((await c.post('/session/login', bob, from('2001:db8:1:1::1'))).status, 200)
+  t.equal((await c.post('/session/login', bob, from('2001:db8:1:1::2'))).status, 200)
+  t.equal((await c.post('/session/login', bob, from('2001:db8:1:1:ffff:ffff:ffff:ffff'))).status, 200)
+  t.equal((await c.post('/session/login', bob, from('2001:db8:1:1::abcd'))).status, 429, 'a fourth address in the same /64 shares the count')
+  t.equal((await c.post('/session/login', bob, from('2001:db8:1:2::1'))).status, 200, 'the next /64 does not')
+  t.equal((await c.post('/session/login', bob, from('::ffff:203.0.113.5'))).status, 200)
+  t.equal((await c.post('/session/login', bob, from('203.0.113.5'))).status, 200)
+  t.equal((await c.post('/session/login', bob, from('::ffff:203.0.113.5'))).status, 200)
+  t.equal((await c.post('/session/login', bob, from('203.0.113.5'))).status, 429, 'IPv4-mapped IPv6 counts as the IPv4 address')
+})
+
+t.test('addressKey', async t => {
+  t.equal(addressKey('203.0.113.9'), 'ip:203.0.113.9')
+  t.equal(addressKey('::ffff:203.0.113.9'), 'ip:203.0.113.9', 'IPv4-mapped IPv6 is IPv4')
+  t.equal(addressKey('2001:db8:1:1::1'), addressKey('2001:db8:1:1:ffff:ffff:ffff:ffff'), 'one /64')
+  t.equal(addressKey('2001:DB8:1:1::1'), addressKey('2001:db8:1:1::1'), 'case-insensitive')
+  t.not(addressKey('2001:db8:1:1::1'), addressKey('2001:db8:1:2::1'), 'another /64')
+  t.equal(addressKey('2001:db8:1:1::1'), 'ip:2001:db8:1:1::')
 })

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
-import fastifyRateLimit from '@fastify/rate-limit'
+import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { LoginRateLimit } from '../config/config.js'
 import { AppError } from '../errors.js'
@@ -34,10 +35,21 @@ function tooMany (seconds: number): AppError {
 }
 
 /**
+ * The per-address counter's key: an IPv6 client is counted by its /64 (one subscriber usually gets a
+ * whole /64, so counting single addresses would give it 2^64 of them); IPv4-mapped IPv6 is IPv4.
+ */
+export function addressKey (ip: string): string {
+  return `ip:${normalizeIP(ip, 64)}`
+}
+
+/**
  * Login brute-force protection with @fastify/rate-limit (counters in Redis when STORE=redis, so every
- * instance shares them). Per client address: every attempt counts. Per username: only failed attempts
- * count, so a user's own successful logins never lock them out, and another address's guessing blocks
- * the account for at most the window after it stops.
+ * instance shares them). Both counters are incremented before the password is checked, atomically in
+ * the library's store (Redis INCR in a script, or the embedded LRU), so N concurrent guesses against a
+ * limit of L never check more than L passwords. Per client address: every attempt counts. Per username:
+ * every attempt counts too, and a successful login starts the username's count afresh, so a user's own
+ * logins never lock them out; another address's guessing blocks the account for at most the window
+ * after it stops.
  */
 export const loginGuard = fp(async function loginGuard (app, opts: LoginGuardOptions) {
   await app.register(fastifyRateLimit, {
@@ -46,10 +58,22 @@ export const loginGuard = fp(async function loginGuard (app, opts: LoginGuardOpt
   })
   const byAddress: Limiter | null = opts.perAddress === null
     ? null
-    : app.createRateLimit({ max: opts.perAddress.max, timeWindow: opts.perAddress.windowMs, keyGenerator: (request: FastifyRequest) => `ip:${request.ip}` })
-  const byUser: Limiter | null = opts.perUser === null
+    : app.createRateLimit({ max: opts.perAddress.max, timeWindow: opts.perAddress.windowMs, keyGenerator: (request: FastifyRequest) => addressKey(request.ip) })
+  const perUser = opts.perUser
+  // The library counts but cannot reset a key, so a success starts a new "round" for the username: a
+  // random tag in the counter's key, kept for one window (by then every older round's counter expired).
+  const roundKey = (username: string): string => `login-limit-round:${username}`
+  const byUser: Limiter | null = perUser === null
     ? null
-    : app.createRateLimit({ max: opts.perUser.max, timeWindow: opts.perUser.windowMs, keyGenerator: (request: FastifyRequest) => `user:${usernameOf(request)}` })
+    : app.createRateLimit({
+      max: perUser.max,
+      timeWindow: perUser.windowMs,
+      keyGenerator: async (request: FastifyRequest) => {
+        const username = usernameOf(request)
+        const round = await opts.store.get(roundKey(username))
+        return round === null ? `user:${username}` : `user:${username}:${round}`
+      }
+    })
 
   app.decorate('loginGuard', {
     async verify (request, username, password) {
@@ -58,15 +82,12 @@ export const loginGuard = fp(async function loginGuard (app, opts: LoginGuardOpt
         if (!limit.isAllowed && limit.isExceeded) throw tooMany(limit.ttlInSeconds)
       }
       if (byUser !== null) {
-        const limit = await byUser(request, { increment: false })
-        if (!limit.isAllowed && limit.remaining === 0) throw tooMany(limit.ttlInSeconds)
+        const limit = await byUser(request)
+        if (!limit.isAllowed && limit.isExceeded) throw tooMany(limit.ttlInSeconds)
       }
-      try {
-        return await opts.users.verifyCredentials(username, password)
-      } catch (err) {
-        if (byUser !== null && err instanceof AppError && err.code === 'invalid_credentials') await byUser(request)
-        throw err
-      }
+      const user = await opts.users.verifyCredentials(username, password)
+      if (perUser !== null) await opts.store.set(roundKey(usernameOf(request)), randomBytes(9).toString('base64url'), perUser.windowMs)
+      return user
     }
   } satisfies LoginGuard)
 }, { name: 'login-guard' })

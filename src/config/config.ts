@@ -79,7 +79,7 @@ export interface Config {
    * proxies' addresses/CIDRs (or proxy-addr's names loopback, linklocal, uniquelocal). Never `true`.
    */
   trustProxy: false | number | string[]
-  /** Failed logins per username per window; null when off. */
+  /** Login attempts per username per window (a successful login starts the count afresh); null when off. */
   loginRateLimit: LoginRateLimit | null
   /** Login attempts per client address per window; null when off. */
   loginRateLimitPerAddress: LoginRateLimit | null
@@ -122,7 +122,7 @@ export const OPTIONS = [
   { env: 'PORT', flag: 'port', default: '3000', help: 'port to listen on (0 picks a free one)' },
   { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: `pino level (${LOG_LEVELS.join(', ')})` },
   { env: 'TRUST_PROXY', default: 'false', help: 'X-Forwarded-For/-Proto hops to believe: false, a hop count (1 = one proxy of yours in front), or a comma list of proxy addresses/CIDRs' },
-  { env: 'LOGIN_RATE_LIMIT', default: '10/15m', help: 'failed logins allowed per username per window (n/duration), or off (also turns off the per-address limit)' },
+  { env: 'LOGIN_RATE_LIMIT', default: '10/15m', help: 'login attempts allowed per username per window (n/duration; a successful login starts the count afresh), or off (also turns off the per-address limit)' },
   { env: 'LOGIN_RATE_LIMIT_PER_ADDRESS', default: '100/15m', help: 'login attempts allowed per client address per window, or off' },
   { env: 'SESSION_SECRET', default: '(random per start)', help: 'cookie signing secret(s), each at least 32 bytes: new,old,... (the first signs, all verify); random per start with a warning when unset' },
   { env: 'SESSION_IDLE_TTL', default: '30m', help: 'sliding idle timeout, enforced by the server' },

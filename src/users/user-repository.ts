@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { KvStore } from '../stores/kv-store.js'
 import { AppError } from '../errors.js'
-import { hashPassword, verifyPassword } from './password.js'
+import { hashPassword, needsRehash, verifyPassword } from './password.js'
 import { BENCH_PASSWORD, DEMO_USERS, LOGIN_ENDING_CHANGES, VERSION_BUMPING_CHANGES, epochOf, type Role, type User, type UserChange } from './user.js'
 
 const userKey = (id: string): string => `user:${id}`
@@ -64,7 +64,29 @@ export class UserRepository {
     const ok = await verifyPassword(password, user?.passwordHash ?? this.dummyHash)
     if (user === null || !ok) throw new AppError(401, 'invalid_credentials', 'unknown username or wrong password')
     if (user.disabled) throw new AppError(403, 'account_disabled', 'this account is disabled')
+    if (needsRehash(user.passwordHash, this.hashCost)) await this.rehash(user, password)
     return user
+  }
+
+  /**
+   * Stores a just-verified password again at the configured cost, so every real check costs what the
+   * dummy hash for unknown usernames costs (and a raised PASSWORD_HASH_COST reaches old accounts).
+   * Compare-and-swap on the record, and only while it still holds the hash that was verified: a
+   * concurrent password change wins. Neither version nor epoch moves: nothing the user holds changes.
+   */
+  private async rehash (user: User, password: string): Promise<void> {
+    const passwordHash = await hashPassword(password, this.hashCost)
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const raw = await this.store.get(userKey(user.id))
+      if (raw === null) return
+      const current = JSON.parse(raw) as User
+      if (current.passwordHash !== user.passwordHash) return
+      current.passwordHash = passwordHash
+      if (await this.store.swap(userKey(user.id), raw, JSON.stringify(current))) {
+        user.passwordHash = passwordHash
+        return
+      }
+    }
   }
 
   /**
