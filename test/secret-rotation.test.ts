@@ -50,10 +50,19 @@ t.test('SESSION_SECRET and JWT_SECRET (HS256): A, then B,A, then B, on Redis', a
   const accessA = jwt.access
   t.equal(decodeJwt(accessA).header.kid, secretKid(jA), 'HS256 tokens carry the kid of their secret')
   t.not(secretKid(jA), secretKid(jB))
-  t.notOk(decodeJwt(accessA).header.kid.includes(jA), 'the kid does not reveal the secret')
+  t.notOk(String(decodeJwt(accessA).header.kid).includes(jA), 'the kid does not reveal the secret')
+
+  // (1b) Several instances: every instance first accepts B (A still signs), so none refuses what another signs with B.
+  s = await restart(t, s, { ...base, SESSION_SECRET: `${sA},${sB}`, JWT_SECRET: `${jA},${jB}` })
+  const atAB = carry(browser, s)
+  t.equal((await atAB.get('/session/api/me')).status, 200, 'A still signs and verifies at A,B')
+  t.equal(atAB.cookies.get('sid'), cookieA, 'the A-signed cookie is left as it is')
+  t.equal((await s.client().get('/jwt/api/me', { bearer: accessA })).status, 200)
+  t.equal(decodeJwt((await jwtLogin(s, alice)).access).header.kid, secretKid(jA), 'A still signs tokens at A,B')
+  const lagging = s
 
   // (2) B,A: everything issued under A still works; everything new is signed with B.
-  s = await restart(t, s, { ...base, SESSION_SECRET: `${sB},${sA}`, JWT_SECRET: `${jB},${jA}` })
+  s = await startApp(t, { ...base, SESSION_SECRET: `${sB},${sA}`, JWT_SECRET: `${jB},${jA}` }) as TestApp
   const oldBrowser = carry(browser, s)
   const me = await oldBrowser.get('/session/api/me')
   t.equal(me.status, 200, 'an A-signed session cookie still works')
@@ -73,6 +82,11 @@ t.test('SESSION_SECRET and JWT_SECRET (HS256): A, then B,A, then B, on Redis', a
   const accessB = refreshed.body.access_token as string
   t.equal(decodeJwt(accessB).header.kid, secretKid(jB), 'new access tokens are signed with B')
   t.equal((await s.client().get('/jwt/api/me', { bearer: accessB })).status, 200)
+
+  // The instance not yet switched (A,B) accepts what B signs.
+  t.equal((await carry(oldBrowser, lagging).get('/session/api/me')).status, 200, 'an instance at A,B accepts a B-signed cookie')
+  t.equal((await lagging.client().get('/jwt/api/me', { bearer: accessB })).status, 200, 'an instance at A,B accepts a B-signed token')
+  await lagging.app.close()
 
   // An attacker's kid selects nothing: a token signed with another secret naming A's kid is refused.
   const forge = await makeSigner(t, { secret: secret() })
