@@ -219,4 +219,6 @@ t.test('JWT_PREVIOUS_PUBLIC_KEY_FILE is checked at startup', async t => {
   await t.rejects(startApp(t, { ...env, JWT_PREVIOUS_PUBLIC_KEY_FILE: garbage }), /JWT_PREVIOUS_PUBLIC_KEY_FILE: expected a readable PEM public key/)
   await t.rejects(startApp(t, { ...env, JWT_PREVIOUS_PUBLIC_KEY_FILE: join(dir, 'missing.pub') }), /JWT_PREVIOUS_PUBLIC_KEY_FILE: expected a readable PEM public key/)
   await t.rejects(startApp(t, { ...env, JWT_PREVIOUS_PUBLIC_KEY_FILE: pub }), /JWT_PREVIOUS_PUBLIC_KEY_FILE: expected keys other than the signing key/, 'the signing key itself')
+  const hs = (await startApp(t, { AUTH_STRATEGIES: 'jwt', JWT_PREVIOUS_PUBLIC_KEY_FILE: pub }))!
+  t.match(hs.config.warnings.join('\n'), /JWT_PREVIOUS_PUBLIC_KEY_FILE is ignored with JWT_ALG=HS256/, 'HS256 says the setting is ignored')
 })

@@ -152,6 +152,9 @@ function readPreviousPublicKey (file: string, algorithm: Exclude<JwtAlgorithm, '
 export function loadJwtKeys (config: JwtConfig, warnings: string[]): JwtKeys {
   const algorithm = config.algorithm
   if (algorithm === 'HS256') {
+    if (config.previousPublicKeyFiles.length > 0) {
+      warnings.push('JWT_PREVIOUS_PUBLIC_KEY_FILE is ignored with JWT_ALG=HS256: list earlier secrets after the current one in JWT_SECRET')
+    }
     const secrets = config.secrets.length > 0 ? config.secrets : [config.secret]
     const secret = secrets[0] as string
     const older = secrets.slice(1)
