@@ -97,7 +97,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await app.register(securityHeaders, { hsts: config.cookieSecure === true })
     await app.register(principalPlugin)
     // The cookie secret is the session secret, so failed session lookups can tell tampered cookies apart.
-    await app.register(fastifyCookie, config.session.secret === '' ? {} : { secret: config.session.secret })
+    await app.register(fastifyCookie, config.session.secrets.length === 0 ? {} : { secret: config.session.secrets })
 
     await app.register(loginGuard, {
       users,

@@ -26,3 +26,16 @@ t.test('the memo stays bounded', async t => {
   t.equal(internals.signedById.size, 100)
   t.equal(cached.unsign(cached.sign('id0')).value, 'id0', 'evicted entries are recomputed')
 })
+
+t.test('secret lists: the first signs, all verify, old signatures are renewed and not remembered', async t => {
+  const oldSecret = 'o'.repeat(40)
+  const cached = new CachedSigner([secret, oldSecret])
+  const current = new Signer(secret, 'sha256')
+  const old = new Signer(oldSecret, 'sha256')
+  t.equal(cached.sign('a'), current.sign('a'), 'signs with the first secret')
+  t.same(cached.unsign(old.sign('b')), { valid: true, renew: true, value: 'b' }, 'verifies with an older one, asking for renewal')
+  t.equal(cached.sign('b'), current.sign('b'), 'the id is then signed with the current secret, not the old signature')
+  t.same(cached.unsign(old.sign('b')), { valid: true, renew: true, value: 'b' }, 'still renew on the next request')
+  t.same(cached.unsign(current.sign('b')), { valid: true, renew: false, value: 'b' })
+  t.same(cached.unsign(new Signer('x'.repeat(40)).sign('c')), { valid: false, renew: false, value: null }, 'other secrets are refused')
+})

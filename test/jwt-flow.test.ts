@@ -1,6 +1,7 @@
 import t from 'tap'
 import { forEachStore, startApp, waitFor } from './helpers/app.js'
-import { admin, alice, bob, decodeJwt, jwtLogin } from './helpers/jwt.js'
+import { secretKid } from '../src/strategies/jwt/jwt-keys.js'
+import { admin, alice, bob, decodeJwt, jwtLogin, TEST_JWT_SECRET } from './helpers/jwt.js'
 
 const CLAIMS = ['aud', 'exp', 'iat', 'iss', 'jti', 'preferred_username', 'role', 'sid', 'sub', 'ver']
 
@@ -30,7 +31,8 @@ forEachStore(t, async (t, store) => {
 
     const access = login.body.access_token as string
     const { header, payload } = decodeJwt(access)
-    t.same(header, { alg: 'HS256', typ: 'at+jwt' })
+    // kid: the RFC 7638 thumbprint of the signing secret, so a rotation can tell old tokens apart.
+    t.same(header, { alg: 'HS256', typ: 'at+jwt', kid: secretKid(TEST_JWT_SECRET) })
     t.same(Object.keys(payload).sort(), CLAIMS, 'exactly the documented claims: nothing personal or secret')
     t.equal(payload.exp - payload.iat, 900)
     t.match(payload, { iss: 'session-vs-jwt', aud: 'session-vs-jwt-api', preferred_username: 'alice', role: 'user', ver: 1 })

@@ -1,14 +1,21 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { jwkThumbprint } from '../src/strategies/jwt/jwt-keys.js'
+import { jwkThumbprint, secretKid } from '../src/strategies/jwt/jwt-keys.js'
 import { forEachStore, startApp } from './helpers/app.js'
-import { alice, decodeJwt, jwtLogin, makeVerifier } from './helpers/jwt.js'
+import { alice, decodeJwt, jwtLogin, makeVerifier, TEST_JWT_SECRET } from './helpers/jwt.js'
 
 t.test('kid is the RFC 7638 thumbprint (RFC 8037 A.3 test vector)', async t => {
   t.equal(jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }), 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k')
+})
+
+t.test('an HS256 kid is the RFC 7638 thumbprint of the secret as an oct JWK', async t => {
+  const secret = 'test-jwt-secret-test-jwt-secret-test-jwt'
+  const k = Buffer.from(secret).toString('base64url')
+  const expected = createHash('sha256').update(`{"k":"${k}","kty":"oct"}`).digest('base64url')
+  t.equal(secretKid(secret), expected)
 })
 
 forEachStore(t, async (t, store) => {
@@ -49,7 +56,8 @@ t.test('HS256 has no public key set: JWKS is a JSON 404', async t => {
   const r = await s.client().get('/jwt/.well-known/jwks.json')
   t.equal(r.status, 404)
   t.equal(r.body.error, 'not_found')
-  t.notOk('kid' in decodeJwt((await jwtLogin(s, alice)).access).header, 'no kid for a shared secret')
+  // The kid names the secret (for rotation) without revealing it: the RFC 7638 thumbprint of its oct JWK.
+  t.equal(decodeJwt((await jwtLogin(s, alice)).access).header.kid, secretKid(TEST_JWT_SECRET), 'the kid of the shared secret')
 })
 
 t.test('key files: generated when absent, reused across restarts, checked when present', async t => {

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import type { JwtAlgorithm, JwtConfig } from '../../config/config.js'
 import { ConfigError } from '../../config/config-error.js'
@@ -21,9 +21,17 @@ export interface JwtKeys {
   signingKey: string
   /** HS256: the shared secret; EdDSA/ES256: PEM public key. */
   verifyKey: string
-  /** RFC 7638 thumbprint of the public key; undefined for HS256 (a secret has no public identity). */
-  kid: string | undefined
-  /** The public key set served at /jwt/.well-known/jwks.json; null for HS256. */
+  /**
+   * RFC 7638 thumbprint of the public key; for HS256, of the secret as an `oct` JWK (a SHA-256 of the
+   * secret: it tells nothing an HMAC in any token does not, and a secret of 32+ bytes cannot be guessed from it).
+   */
+  kid: string
+  /**
+   * Keys that no longer sign but still verify, during a rotation: HS256 secrets after the first of
+   * JWT_SECRET, or EdDSA/ES256 public keys from JWT_PREVIOUS_PUBLIC_KEY_FILE. A token's `kid` picks one.
+   */
+  previous: Array<{ kid: string, verifyKey: string }>
+  /** The public key set served at /jwt/.well-known/jwks.json (current key first, then previous ones); null for HS256. */
   jwks: { keys: PublicJwk[] } | null
 }
 
@@ -38,10 +46,12 @@ function fits (algorithm: Exclude<JwtAlgorithm, 'HS256'>, key: KeyObject): boole
 }
 
 /** RFC 7638: SHA-256 over the required public members in lexicographic order, base64url. */
-export function jwkThumbprint (jwk: { kty?: string, crv?: string, x?: string, y?: string }): string {
-  const members = jwk.kty === 'EC'
-    ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
-    : { crv: jwk.crv, kty: jwk.kty, x: jwk.x }
+export function jwkThumbprint (jwk: { kty?: string, crv?: string, x?: string, y?: string, k?: string }): string {
+  const members = jwk.kty === 'oct'
+    ? { k: jwk.k, kty: jwk.kty }
+    : jwk.kty === 'EC'
+      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+      : { crv: jwk.crv, kty: jwk.kty, x: jwk.x }
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
 }
 
@@ -107,31 +117,79 @@ function checkPublicKeyFile (file: string | null, publicKey: KeyObject): void {
   }
 }
 
-/** Loads (or generates) the access token keys. Runs once at startup; throws ConfigError on bad keys. */
-export function loadJwtKeys (config: JwtConfig, warnings: string[]): JwtKeys {
-  const algorithm = config.algorithm
-  if (algorithm === 'HS256') {
-    return { algorithm, signingKey: config.secret, verifyKey: config.secret, kid: undefined, jwks: null }
-  }
-  const privateKey = resolvePrivateKey(config, algorithm, warnings)
-  const publicKey = createPublicKey(privateKey)
-  checkPublicKeyFile(config.publicKeyFile, publicKey)
+/** The kid of an HS256 secret: the RFC 7638 thumbprint of its `oct` JWK. */
+export function secretKid (secret: string): string {
+  return jwkThumbprint(createSecretKey(Buffer.from(secret)).export({ format: 'jwk' }))
+}
+
+function publicJwkOf (publicKey: KeyObject, algorithm: JwtAlgorithm): PublicJwk {
   const jwk = publicKey.export({ format: 'jwk' })
-  const kid = jwkThumbprint(jwk)
-  const publicJwk: PublicJwk = {
+  return {
     kty: jwk.kty as string,
     crv: jwk.crv as string,
     x: jwk.x as string,
     ...(jwk.y === undefined ? {} : { y: jwk.y }),
-    kid,
+    kid: jwkThumbprint(jwk),
     alg: algorithm,
     use: 'sig'
+  }
+}
+
+function readPreviousPublicKey (file: string, algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
+  let key: KeyObject
+  try {
+    key = createPublicKey(readFileSync(file))
+  } catch (err) {
+    throw new ConfigError(`JWT_PREVIOUS_PUBLIC_KEY_FILE: expected a readable PEM public key; got '${file}' (${(err as Error).message})`)
+  }
+  if (!fits(algorithm, key)) {
+    throw new ConfigError(`JWT_PREVIOUS_PUBLIC_KEY_FILE: expected ${KEY_TYPES[algorithm].describe} for JWT_ALG=${algorithm}; got a ${key.asymmetricKeyType ?? 'different'} key in '${file}'`)
+  }
+  return key
+}
+
+/** Loads (or generates) the access token keys. Runs once at startup; throws ConfigError on bad keys. */
+export function loadJwtKeys (config: JwtConfig, warnings: string[]): JwtKeys {
+  const algorithm = config.algorithm
+  if (algorithm === 'HS256') {
+    if (config.previousPublicKeyFiles.length > 0) {
+      warnings.push('JWT_PREVIOUS_PUBLIC_KEY_FILE is ignored with JWT_ALG=HS256: list earlier secrets after the current one in JWT_SECRET')
+    }
+    const secrets = config.secrets.length > 0 ? config.secrets : [config.secret]
+    const secret = secrets[0] as string
+    const older = secrets.slice(1)
+    return {
+      algorithm,
+      signingKey: secret,
+      verifyKey: secret,
+      kid: secretKid(secret),
+      previous: older.map(s => ({ kid: secretKid(s), verifyKey: s })),
+      jwks: null
+    }
+  }
+  const privateKey = resolvePrivateKey(config, algorithm, warnings)
+  const publicKey = createPublicKey(privateKey)
+  checkPublicKeyFile(config.publicKeyFile, publicKey)
+  const current = publicJwkOf(publicKey, algorithm)
+  const previous: JwtKeys['previous'] = []
+  const previousJwks: PublicJwk[] = []
+  const seen = new Set([current.kid])
+  for (const file of config.previousPublicKeyFiles) {
+    const key = readPreviousPublicKey(file, algorithm)
+    const jwk = publicJwkOf(key, algorithm)
+    if (seen.has(jwk.kid)) {
+      throw new ConfigError(`JWT_PREVIOUS_PUBLIC_KEY_FILE: expected keys other than the signing key and each other; got the same key twice ('${file}')`)
+    }
+    seen.add(jwk.kid)
+    previous.push({ kid: jwk.kid, verifyKey: key.export({ type: 'spki', format: 'pem' }) as string })
+    previousJwks.push(jwk)
   }
   return {
     algorithm,
     signingKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     verifyKey: publicKey.export({ type: 'spki', format: 'pem' }) as string,
-    kid,
-    jwks: { keys: [publicJwk] }
+    kid: current.kid,
+    previous,
+    jwks: { keys: [current, ...previousJwks] }
   }
 }

@@ -3,7 +3,7 @@ import fastifyJwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import { unauthorized } from '../../errors.js'
 import type { Strategy, StrategyDeps } from '../strategy.js'
-import { bearerToken, CHALLENGE_MISSING, jwtPluginOptions, verifyAccessToken } from './access-tokens.js'
+import { bearerToken, bindPreviousKeys, CHALLENGE_MISSING, jwtPluginOptions, PreviousKeys, verifyAccessToken } from './access-tokens.js'
 import { loadJwtKeys } from './jwt-keys.js'
 import { jwtRoutes } from './jwt-routes.js'
 import { RefreshTokens } from './refresh-tokens.js'
@@ -20,6 +20,7 @@ const BEARER = /^bearer( |$)/i
 export function createJwtStrategy ({ config, store, users }: StrategyDeps): Strategy {
   const keys = loadJwtKeys(config.jwt, config.warnings)
   const pluginOptions = jwtPluginOptions(config.jwt, keys)
+  const previousKeys = new PreviousKeys(config.jwt, keys)
   const revocation = createRevocation(config, store, users)
   const refreshTokens = new RefreshTokens(store, users, config.jwt, revocation.familyEnded)
   // `__Secure-` makes browsers refuse the cookie without Secure; `__Host-` is impossible with Path=/jwt.
@@ -31,6 +32,8 @@ export function createJwtStrategy ({ config, store, users }: StrategyDeps): Stra
   // then the scope's signer and cached verifier, built once when the scope starts.
   const credentials = fp(async function jwtCredentials (scope) {
     await scope.register(fastifyJwt, pluginOptions)
+    // Tokens signed before a key rotation keep verifying with their key until it is removed.
+    bindPreviousKeys(scope.jwt, previousKeys)
   }, { name: 'jwt-credentials', dependencies: ['@fastify/cookie'] })
 
   async function authenticate (request: FastifyRequest): Promise<void> {

@@ -10,14 +10,19 @@ const INVALID: UnsignResult = Object.freeze({ valid: false, renew: false, value:
  * same few thousand active ids; both answers are deterministic, so each is computed once per id.
  * Only valid signatures are remembered, so garbage cookies cannot evict much; the oldest entry goes
  * first when the memo is full. The crypto itself stays in @fastify/cookie.
+ *
+ * Secret rotation (`new,old,...`): the first secret signs, all verify. A cookie verified by an older
+ * secret comes back with `renew: true` and is not remembered, so `sign(id)` yields the id signed with
+ * the current secret, which is what @fastify/session then sets when the session is saved. Cookies
+ * signed with the current secret stay on the memo's path (no HMAC after the first request).
  */
 export class CachedSigner {
   private readonly signer: InstanceType<typeof Signer>
   private readonly idBySigned = new Map<string, string>()
   private readonly signedById = new Map<string, string>()
 
-  constructor (secret: string, private readonly maxEntries = 50_000) {
-    this.signer = new Signer(secret, 'sha256')
+  constructor (secrets: string | string[], private readonly maxEntries = 50_000) {
+    this.signer = new Signer(secrets, 'sha256')
   }
 
   sign (value: string): string {
@@ -33,6 +38,8 @@ export class CachedSigner {
     if (value !== undefined) return { valid: true, renew: false, value }
     const result = this.signer.unsign(signed) as UnsignResult
     if (!result.valid || result.value === null) return INVALID
+    // Remembering an old signature would also make sign(id) hand it out again.
+    if (result.renew) return result
     this.remember(signed, result.value)
     return result
   }

@@ -36,7 +36,7 @@ export function createSessionStrategy ({ config, store, users }: StrategyDeps): 
     })
     if (conditionalStore) scope.addHook('onSend', writeBack)
     await scope.register(fastifySession, {
-      secret: new CachedSigner(config.session.secret),
+      secret: new CachedSigner(config.session.secrets),
       cookieName,
       store: sessionStore,
       saveUninitialized: false,
@@ -100,7 +100,10 @@ export function createSessionStrategy ({ config, store, users }: StrategyDeps): 
         ? 'the session reached its absolute lifetime; log in again'
         : 'the session was idle too long; log in again')
     }
-    if (rolling || now - auth.lastSeenAt >= touchIntervalMs) {
+    // A cookie signed with an older SESSION_SECRET: saving the record makes @fastify/session set the
+    // cookie again, signed with the current secret (unsaved, it would clear the cookie it cannot match).
+    const resign = request.cookies[cookieName] !== session.encryptedSessionId
+    if (rolling || resign || now - auth.lastSeenAt >= touchIntervalMs) {
       auth.lastSeenAt = now
       session.cookie.maxAge = Math.min(idleTtlMs, auth.createdAt + absoluteTtlMs - now)
     }
