@@ -239,6 +239,28 @@ forEachStore(t, async (t, store) => {
     })
   }
 
+  t.test('JWT_REVOCATION=version: concurrent refreshes with one token, raced by their own replays, never hand out an access token for a lost family', async t => {
+    const s = await startApp(t, { STORE: store, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version' })
+    if (s === null) return
+    const outcomes = new Map<string, number>()
+    for (let round = 0; round < 10; round++) {
+      const l = await jwtLogin(s, bob)
+      const replies = await Promise.all(Array.from({ length: 6 }, async () => await refresh(s, l.refresh)))
+      for (const r of replies) outcomes.set(`${r.status} ${String(r.body.error ?? '')}`.trim(), (outcomes.get(`${r.status} ${String(r.body.error ?? '')}`.trim()) ?? 0) + 1)
+      t.ok(replies.filter(r => r.status === 200).length <= 1, `round ${round}: at most one 200`)
+      t.ok(replies.every(r => r.status === 200 || (r.status === 401 && r.body.access_token === undefined && r.body.refresh_token === undefined)),
+        `round ${round}: every refused refresh is a bare 401`)
+      for (const r of replies.filter(r => r.status === 200)) {
+        // A 200 means the family accepted this rotation (a rotation it refused deletes its token)
+        // before a replay ended it: the refresh token is dead now, the access token a legitimate one
+        // of that login (version mode keeps it until exp).
+        t.not(await s.app.svj.store.get(`rt:${sha256(r.body.refresh_token as string)}`), null, `round ${round}: the 200's refresh token was accepted by its family`)
+        t.equal((await refresh(s, r.body.refresh_token)).body.error, 'invalid_refresh_token', `round ${round}: the winner's refresh token died with the family`)
+      }
+    }
+    t.comment(`store=${store}: outcomes over 10 rounds of 6: ${JSON.stringify(Object.fromEntries(outcomes))}`)
+  })
+
   t.test('REFRESH_REUSE_GRACE cannot fork a login', async t => {
     const s = await startApp(t, { STORE: store, AUTH_STRATEGIES: 'jwt', REFRESH_REUSE_GRACE: '5s' })
     if (s === null) return
