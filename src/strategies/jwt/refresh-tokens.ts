@@ -179,9 +179,10 @@ export class RefreshTokens {
     if (!inGrace || record.successor === undefined) return await this.reuseDetected(record)
     const live = await this.liveFamily(record, now)
     if (live === null) throw loginEnded()
-    const killed = await this.kill(record.successor, record, now)
+    const successor = await this.kill(record.successor, record, now)
     // The successor was used: the grace is over, and the presenter holds a token two steps back.
-    if (!killed) return await this.reuseDetected(record)
+    if (successor === 'used') return await this.reuseDetected(record)
+    if (successor === 'contended') throw invalidRefreshToken('this refresh token is being used by too many requests at once; log in again')
     const next = newToken()
     await this.store.set(rtKey(next.hash), this.activeRecord(record, live.user, now), this.idleMs(live.family, now))
     // The spent record now names the new successor (spentAt unchanged: a retry never extends the
@@ -198,23 +199,24 @@ export class RefreshTokens {
   /**
    * Makes sure the token with hash `successorHash` can never be rotated: active → revoked, or a
    * tombstone when it has not been written yet (a rotation still in flight, or cut short by a store
-   * error). False when it was spent already: its holder used it.
+   * error). `used` when it was spent already (its holder used it); `contended` when concurrent writers
+   * kept changing it.
    */
-  private async kill (successorHash: string, of: RefreshRecord, now: number): Promise<boolean> {
+  private async kill (successorHash: string, of: RefreshRecord, now: number): Promise<'killed' | 'used' | 'contended'> {
     const tombstone = JSON.stringify({ familyId: of.familyId, userId: of.userId, state: 'revoked', issuedAt: now } satisfies RefreshRecord)
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       const raw = await this.store.get(rtKey(successorHash))
       if (raw === null) {
-        if (await this.store.setIfAbsent(rtKey(successorHash), tombstone, this.keepMs(of, now))) return true
+        if (await this.store.setIfAbsent(rtKey(successorHash), tombstone, this.keepMs(of, now))) return 'killed'
         continue
       }
       const successor = JSON.parse(raw) as RefreshRecord
-      if (successor.state === 'spent') return false
-      if (successor.state === 'revoked') return true
+      if (successor.state === 'spent') return 'used'
+      if (successor.state === 'revoked') return 'killed'
       const revoked = JSON.stringify({ ...successor, state: 'revoked' } satisfies RefreshRecord)
-      if (await this.store.swap(rtKey(successorHash), raw, revoked, this.keepMs(successor, now))) return true
+      if (await this.store.swap(rtKey(successorHash), raw, revoked, this.keepMs(successor, now))) return 'killed'
     }
-    return false
+    return 'contended'
   }
 
   private async reuseDetected (record: RefreshRecord): Promise<never> {
