@@ -40,10 +40,15 @@ forEachStore(t, async (t, store) => {
     const replies = await Promise.all(Array.from({ length: 12 }, async () =>
       await s.client().post('/jwt/refresh', { refresh_token: l.refresh })))
     const ok = replies.filter(r => r.status === 200)
-    t.equal(ok.length, 1, 'exactly one 200')
-    t.same(replies.filter(r => r.status !== 200).map(r => r.body.error), Array(11).fill('refresh_token_reused'))
+    t.ok(ok.length <= 1, `at most one 200 (${ok.length})`)
+    // The token is spent exactly once. Its spender gets the only 200 unless a loser's reuse detection
+    // ended the family before the spender recorded its rotation: then nothing at all is issued.
+    const expected = ok.length === 1 ? Array(11).fill('refresh_token_reused') : ['invalid_refresh_token', ...Array(11).fill('refresh_token_reused')]
+    t.same(replies.filter(r => r.status !== 200).map(r => r.body.error).sort(), expected)
+    t.ok(replies.every(r => r.status === 200 || r.body.access_token === undefined), 'no refused refresh carries an access token')
     // The losers were reuse: the family, including the winner's new token, is gone.
-    t.equal((await s.client().post('/jwt/refresh', { refresh_token: ok[0]?.body.refresh_token })).body.error, 'invalid_refresh_token')
+    if (ok.length === 1) t.equal((await s.client().post('/jwt/refresh', { refresh_token: ok[0]?.body.refresh_token })).body.error, 'invalid_refresh_token')
+    t.equal(await s.app.svj.store.get(`fam:${decodeJwt(l.access).payload.sid as string}`), null, 'the family ended')
   })
 
   t.test('REFRESH_REUSE_GRACE lets a just-rotated token be retried', async t => {
@@ -56,9 +61,12 @@ forEachStore(t, async (t, store) => {
     const retry = await c.post('/jwt/refresh', { refresh_token: l.refresh })
     t.equal(retry.status, 200, 'the retry (response lost on a flaky network) succeeds')
     t.not(retry.body.refresh_token, first.body.refresh_token)
-    t.equal((await c.post('/jwt/refresh', { refresh_token: first.body.refresh_token })).status, 200, 'no family revocation inside the window')
-    t.equal((await c.post('/jwt/refresh', { refresh_token: retry.body.refresh_token })).status, 200)
+    t.equal((await c.post('/jwt/refresh', { refresh_token: retry.body.refresh_token })).status, 200, 'no family revocation inside the window: the retry\'s chain rotates on')
     t.equal((await c.get('/jwt/devices', { bearer: retry.body.access_token })).body.length, 1, 'still one login')
+    // The retry killed the first successor, so the login cannot fork into two chains.
+    const killed = await c.post('/jwt/refresh', { refresh_token: first.body.refresh_token })
+    t.equal(killed.status, 401, 'the first successor no longer refreshes')
+    t.equal(killed.body.error, 'refresh_token_reused')
   })
 
   t.test('absolute lifetime caps the family however often it refreshes', async t => {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { requireAdmin } from '../auth/require-auth.js'
 import { AppError } from '../errors.js'
 import type { Strategy } from '../strategies/strategy.js'
@@ -25,6 +25,32 @@ const passwordBody = {
   properties: { password: { type: 'string', minLength: 8, maxLength: 1024 } }
 } as const
 
+/** Pauses before each retry of a strategy's part of an account change (ms): about a second in all. */
+const RETRY_DELAYS_MS = [50, 200, 750] as const
+const FAILED = Symbol('failed')
+
+async function withRetries<T> (work: () => Promise<T>, onError: (err: unknown, attempt: number) => void): Promise<T | typeof FAILED> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work()
+    } catch (err) {
+      // A client error is an answer, not a fault: it goes out as it is.
+      if (err instanceof AppError) throw err
+      onError(err, attempt + 1)
+      const delay = RETRY_DELAYS_MS[attempt]
+      if (delay === undefined) return FAILED
+      await new Promise(resolve => setTimeout(resolve, delay))
+    }
+  }
+}
+
+/** 503 change_incomplete: the user record changed, but not every login was ended or updated. */
+function changeIncomplete (change: UserChange, strategies: string[]): AppError {
+  return new AppError(503, 'change_incomplete',
+    `the ${change} change was saved, but applying it to the ${strategies.join(' and ')} logins failed (store error); send the same request again: re-applying it is safe`,
+    { 'retry-after': '1' })
+}
+
 /**
  * Account controls for admins and demos. Each change goes to the user record (bumping `version` when
  * issued credentials must stop working) and then to every mounted strategy, which ends or updates the
@@ -34,11 +60,21 @@ export function adminRoutes ({ users, strategies }: AdminRoutesOptions): Fastify
   return async function routes (app) {
     app.addHook('preHandler', async (request) => { requireAdmin(request) })
 
-    async function apply (username: string, change: UserChange, detail: { role?: Role, password?: string } = {}): Promise<object> {
+    async function apply (request: FastifyRequest, username: string, change: UserChange, detail: { role?: Role, password?: string } = {}): Promise<object> {
       const user = await users.change(username, change, detail)
       if (user === null) throw new AppError(404, 'user_not_found', `no user named ${username}`)
+      // The user record is changed now; the strategies' part must not be left half done. Every
+      // strategy gets its turn (one failing does not stop the others), each retried a few times; if
+      // one still fails, the admin is told to send the same request again (re-applying a change is
+      // safe: it bumps the version again and ends or updates whatever is left).
+      const results = await Promise.all(strategies.map(async strategy =>
+        await withRetries(async () => await strategy.onUserChange(user, change), (err, attempt) => {
+          request.log.warn({ err: { type: (err as Error)?.name, message: (err as Error)?.message }, strategy: strategy.name, change, attempt }, 'applying an account change to the logins failed')
+        })))
+      const failed = strategies.filter((_strategy, i) => results[i] === FAILED).map(strategy => strategy.name)
+      if (failed.length > 0) throw changeIncomplete(change, failed)
       const ended: Record<string, number> = {}
-      for (const strategy of strategies) ended[strategy.name] = await strategy.onUserChange(user, change)
+      strategies.forEach((strategy, i) => { ended[strategy.name] = results[i] as number })
       return {
         user: { id: user.id, username: user.username, role: user.role, disabled: user.disabled, version: user.version },
         change,
@@ -48,14 +84,14 @@ export function adminRoutes ({ users, strategies }: AdminRoutesOptions): Fastify
 
     const params = { params: usernameParamsSchema }
     app.post<{ Params: { username: string }, Body: { role: Role } }>('/users/:username/role', { schema: { ...params, body: roleBody } },
-      async (request) => await apply(request.params.username, 'role', { role: request.body.role }))
+      async (request) => await apply(request, request.params.username, 'role', { role: request.body.role }))
     app.post<{ Params: { username: string } }>('/users/:username/disable', { schema: params },
-      async (request) => await apply(request.params.username, 'disable'))
+      async (request) => await apply(request, request.params.username, 'disable'))
     app.post<{ Params: { username: string } }>('/users/:username/enable', { schema: params },
-      async (request) => await apply(request.params.username, 'enable'))
+      async (request) => await apply(request, request.params.username, 'enable'))
     app.post<{ Params: { username: string }, Body: { password: string } }>('/users/:username/password', { schema: { ...params, body: passwordBody } },
-      async (request) => await apply(request.params.username, 'password', { password: request.body.password }))
+      async (request) => await apply(request, request.params.username, 'password', { password: request.body.password }))
     app.post<{ Params: { username: string } }>('/users/:username/revoke', { schema: params },
-      async (request) => await apply(request.params.username, 'revoke'))
+      async (request) => await apply(request, request.params.username, 'revoke'))
   }
 }

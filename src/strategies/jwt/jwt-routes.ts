@@ -93,6 +93,8 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
       const transport = request.body.transport ?? 'cookie'
       if (transport === 'cookie') checkCookieTransport(request)
       const user = await app.loginGuard.verify(request, request.body.username, request.body.password)
+      // 401 login_superseded when a password change, disable or revoke-all overtook this login
+      // between the password check and the recording of its family: nothing is issued then.
       const issued = await refreshTokens.start(user, { userAgent: (request.headers['user-agent'] ?? '').slice(0, 200), ip: request.ip })
       if (config.maxSessionsPerUser > 0) {
         const excess = loginsOverLimit((await refreshTokens.list(user.id)).map(f => ({ ...f, createdAt: f.family.createdAt })), config.maxSessionsPerUser)

@@ -3,15 +3,22 @@ import type { JwtConfig } from '../../config/config.js'
 import { AppError, unauthorized } from '../../errors.js'
 import type { KvStore } from '../../stores/kv-store.js'
 import type { UserRepository } from '../../users/user-repository.js'
-import type { User } from '../../users/user.js'
+import { epochOf, type User } from '../../users/user.js'
 
-/** `rt:<sha256(token)>`: one refresh token. Only the hash is stored; the token itself is never kept. */
+/**
+ * `rt:<sha256(token)>`: one refresh token. Only the hash is stored; the token itself is never kept.
+ * `active` may be rotated once; `spent` was rotated (and names its `successor`); `revoked` was killed
+ * by a grace retry of its predecessor (or tombstoned before it was written). At most one token of a
+ * family is ever `active`: a rotation spends before it writes, a grace retry kills before it writes.
+ */
 export interface RefreshRecord {
   familyId: string
   userId: string
-  state: 'active' | 'spent'
+  state: 'active' | 'spent' | 'revoked'
   issuedAt: number
   spentAt?: number
+  /** Hash of the token this one was rotated into (spent records written since the field exists). */
+  successor?: string
 }
 
 /** `fam:<id>`: one login (a chain of rotated refresh tokens). Its id doubles as the device handle. */
@@ -22,6 +29,8 @@ export interface FamilyRecord {
   lastUsedAt: number
   userAgent: string
   ip: string
+  /** The user's `epoch` when the login verified the password; absent in older records (read as 0). */
+  epoch?: number
 }
 
 export interface FamilyEntry {
@@ -38,22 +47,43 @@ export interface Issued {
   maxAgeSec: number
 }
 
+interface LiveFamily { raw: string, family: FamilyRecord, user: User }
+
 /** 32 random bytes, base64url: exactly 43 characters. Anything else is rejected without a store lookup. */
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * How often one refresh decides again after losing a compare-and-swap to a concurrent writer of the
+ * same token or family (another refresh, a grace retry). Losing that often means a flood of concurrent
+ * retries of one token: the refresh is refused rather than looping.
+ */
+const MAX_ATTEMPTS = 5
 
 const rtKey = (hash: string): string => `rt:${hash}`
 const famKey = (familyId: string): string => `fam:${familyId}`
 const indexKey = (userId: string): string => `user-families:${userId}`
 const hashOf = (token: string): string => createHash('sha256').update(token).digest('base64url')
+const newToken = (): { token: string, hash: string } => {
+  const token = randomBytes(32).toString('base64url')
+  return { token, hash: hashOf(token) }
+}
 
 export const invalidRefreshToken = (message: string): AppError => unauthorized('invalid_refresh_token', message)
 const loginEnded = (): AppError => invalidRefreshToken('this login has ended (logout, revocation or idle expiry); log in again')
+const reused = (): AppError => unauthorized('refresh_token_reused', 'this refresh token was already used: the whole login is revoked; log in again')
+/** 401 login_superseded: the account changed (password, disable, revoke-all) while this login was being recorded. */
+export const loginSuperseded = (): AppError =>
+  unauthorized('login_superseded', 'the account was changed (password change, disable or revoke-all) while this login was being recorded; log in again')
 
 /**
  * Opaque rotating refresh tokens grouped in families, with reuse detection (seed 001): each refresh
  * spends the presented token and issues the next one; presenting a spent token again ends the whole
  * family. Spending is a compare-and-swap on the token record, so of N concurrent refreshes with one
- * token exactly one wins. `onFamilyEnded` lets the revocation mode react (the denylist marks the family).
+ * token exactly one wins; a new token is only handed out once the family record has accepted the
+ * rotation (a second compare-and-swap), so a family ended meanwhile issues nothing. A family records
+ * the user's login `epoch`; a password change, disable or revoke-all bumps it and ends the family at its
+ * next use even if the admin's own ending of it never ran. `onFamilyEnded` lets the revocation mode
+ * react (the denylist marks the family).
  */
 export class RefreshTokens {
   constructor (
@@ -63,73 +93,170 @@ export class RefreshTokens {
     private readonly onFamilyEnded: (familyId: string) => Promise<void>
   ) {}
 
-  /** A new family (login) with its first token. */
+  /**
+   * A new family (login) with its first token, for a user whose password was just verified. Throws 401
+   * login_superseded (and leaves nothing behind) when the account changed in a way that ends logins
+   * between that verification and the family being recorded.
+   */
   async start (user: User, device: { userAgent: string, ip: string }): Promise<Issued> {
     const now = Date.now()
     const familyId = randomBytes(12).toString('base64url')
-    const refreshToken = randomBytes(32).toString('base64url')
-    const tokenHash = hashOf(refreshToken)
+    const { token: refreshToken, hash: tokenHash } = newToken()
     const absoluteExpiresAt = now + this.config.refreshAbsoluteTtlMs
     const idleMs = Math.min(this.config.refreshTtlMs, absoluteExpiresAt - now)
-    const family: FamilyRecord = { userId: user.id, createdAt: now, absoluteExpiresAt, lastUsedAt: now, ...device }
+    const epoch = epochOf(user)
+    const family: FamilyRecord = { userId: user.id, createdAt: now, absoluteExpiresAt, lastUsedAt: now, ...device, epoch }
     await Promise.all([
       this.store.set(rtKey(tokenHash), JSON.stringify({ familyId, userId: user.id, state: 'active', issuedAt: now } satisfies RefreshRecord), idleMs),
       this.store.set(famKey(familyId), JSON.stringify(family), idleMs),
       this.store.setAdd(indexKey(user.id), familyId, this.config.refreshAbsoluteTtlMs)
     ])
-    return { user, familyId, refreshToken, maxAgeSec: Math.ceil(idleMs / 1000) }
+    // Why reading the user again, after the family is recorded and indexed, closes the race with an
+    // admin change: the admin first bumps the user's epoch (one compare-and-swap) and only then lists
+    // this index to end the families in it. If this read still sees the epoch the password was
+    // verified against, the bump comes after it, so after our writes: the admin's listing sees this
+    // family and ends it. If it sees another epoch, the change may have listed the index before our
+    // write, so we end the family ourselves. Either way no family outlives the change, and a refresh
+    // that finds the epochs different ends it too (an admin ending that failed half way).
+    const current = await this.users.findById(user.id)
+    if (current === null || current.disabled || epochOf(current) !== epoch) {
+      await this.end(user.id, familyId)
+      throw loginSuperseded()
+    }
+    // The re-read record also carries a role change made meanwhile (and its version, for `ver`).
+    return { user: current, familyId, refreshToken, maxAgeSec: Math.ceil(idleMs / 1000) }
   }
 
   /**
    * Spends `presented` and issues the next token of its family. Throws 401 invalid_refresh_token
-   * (unknown, expired, revoked, past the absolute lifetime), refresh_token_reused (spent before: the
-   * family ends) or account_disabled (the family ends).
+   * (unknown, expired, revoked, past the absolute lifetime, ended by an account change, or the family
+   * ended while rotating), refresh_token_reused (spent before: the family ends) or account_disabled
+   * (the family ends).
    */
-  async rotate (presented: string): Promise<Issued> {
+  async rotate (presented: string, attempt = 0): Promise<Issued> {
     if (!TOKEN_FORMAT.test(presented)) throw invalidRefreshToken('this is not a refresh token this server issued')
+    if (attempt >= MAX_ATTEMPTS) throw invalidRefreshToken('this refresh token is being used by too many requests at once; log in again')
     const hash = hashOf(presented)
     const raw = await this.store.get(rtKey(hash))
     if (raw === null) throw invalidRefreshToken('unknown, expired or revoked refresh token; log in again')
     const record = JSON.parse(raw) as RefreshRecord
     const now = Date.now()
-    if (record.state === 'spent') {
-      // REFRESH_REUSE_GRACE: a client that lost the response to its refresh may retry the same token
-      // for a few seconds and gets a second successor, without ending the family (see docs/jwt.md).
-      const inGrace = this.config.refreshReuseGraceMs > 0 && now - (record.spentAt ?? 0) <= this.config.refreshReuseGraceMs
-      if (!inGrace) {
-        await this.end(record.userId, record.familyId)
-        throw unauthorized('refresh_token_reused', 'this refresh token was already used: the whole login is revoked; log in again')
-      }
-      const live = await this.liveFamily(record, now)
-      if (live === null) throw loginEnded()
-      return await this.issueNext(record, live, now)
-    }
+    if (record.state !== 'active') return await this.retryOrReuse(presented, hash, raw, record, now, attempt)
     // Read the family before spending: a concurrent replay can only revoke it after our swap, so the
-    // winner of a race is never refused by the losers' revocation (it answers 200 with tokens that the
-    // revocation has already killed, which is what reuse detection wants).
-    const family = await this.liveFamily(record, now)
-    if (family === null) {
+    // winner of a race is refused only when the revocation lands before the family accepts its
+    // rotation (then nothing at all is issued).
+    const live = await this.liveFamily(record, now)
+    if (live === null) {
       // A concurrent replay may have spent the token and ended the family since our read: if the
       // record changed, decide again from what is stored now (that answer is refresh_token_reused).
-      if (await this.store.get(rtKey(hash)) !== raw) return await this.rotate(presented)
+      if (await this.store.get(rtKey(hash)) !== raw) return await this.rotate(presented, attempt + 1)
       throw loginEnded()
     }
-    const spent = JSON.stringify({ ...record, state: 'spent', spentAt: now } satisfies RefreshRecord)
-    // The spent record is kept as long as the family could live, so a replay is recognised until then.
-    const keepMs = Math.max(1, record.issuedAt + this.config.refreshAbsoluteTtlMs - now)
-    if (!await this.store.swap(rtKey(hash), raw, spent, keepMs)) {
+    const next = newToken()
+    const spent = JSON.stringify({ ...record, state: 'spent', spentAt: now, successor: next.hash } satisfies RefreshRecord)
+    if (!await this.store.swap(rtKey(hash), raw, spent, this.keepMs(record, now))) {
       // A concurrent refresh spent (or revocation deleted) it between our read and our swap: decide
       // again from what is stored now, exactly as for a replay.
-      return await this.rotate(presented)
+      return await this.rotate(presented, attempt + 1)
     }
-    return await this.issueNext(record, family, now)
+    // Written only if absent: a grace retry of this token that ran since our swap may have
+    // tombstoned the successor's key, and then its chain is the one that lives.
+    const written = await this.store.setIfAbsent(rtKey(next.hash), this.activeRecord(record, live.user, now), this.idleMs(live.family, now))
+    if (!written) throw invalidRefreshToken('this refresh was superseded by a retry of the same refresh token')
+    return await this.commit(record.familyId, live, next, now)
+  }
+
+  /**
+   * A token that is no longer active was presented. Inside REFRESH_REUSE_GRACE, a client that lost
+   * the response to its refresh may retry the token it just rotated; only the immediately previous
+   * token qualifies, and only while its successor is unused. The retry kills that successor (compare-
+   * and-swap active → revoked) before issuing a new one, so one chain lives and the device list keeps
+   * one login. Everything else is reuse: the family ends.
+   */
+  private async retryOrReuse (presented: string, hash: string, raw: string, record: RefreshRecord, now: number, attempt: number): Promise<Issued> {
+    const inGrace = record.state === 'spent' && record.successor !== undefined &&
+      this.config.refreshReuseGraceMs > 0 && now - (record.spentAt ?? 0) <= this.config.refreshReuseGraceMs
+    if (!inGrace || record.successor === undefined) return await this.reuseDetected(record)
+    const live = await this.liveFamily(record, now)
+    if (live === null) throw loginEnded()
+    const successor = await this.kill(record.successor, record, now)
+    // The successor was used: the grace is over, and the presenter holds a token two steps back.
+    if (successor === 'used') return await this.reuseDetected(record)
+    if (successor === 'contended') throw invalidRefreshToken('this refresh token is being used by too many requests at once; log in again')
+    const next = newToken()
+    await this.store.set(rtKey(next.hash), this.activeRecord(record, live.user, now), this.idleMs(live.family, now))
+    // The spent record now names the new successor (spentAt unchanged: a retry never extends the
+    // window), so a further retry kills this one in turn. A concurrent retry that claimed it first
+    // wins; this one decides again from what is stored now.
+    const renamed = JSON.stringify({ ...record, successor: next.hash } satisfies RefreshRecord)
+    if (!await this.store.swap(rtKey(hash), raw, renamed, this.keepMs(record, now))) {
+      await this.store.del(rtKey(next.hash))
+      return await this.rotate(presented, attempt + 1)
+    }
+    return await this.commit(record.familyId, live, next, now)
+  }
+
+  /**
+   * Makes sure the token with hash `successorHash` can never be rotated: active → revoked, or a
+   * tombstone when it has not been written yet (a rotation still in flight, or cut short by a store
+   * error). `used` when it was spent already (its holder used it); `contended` when concurrent writers
+   * kept changing it.
+   */
+  private async kill (successorHash: string, of: RefreshRecord, now: number): Promise<'killed' | 'used' | 'contended'> {
+    const tombstone = JSON.stringify({ familyId: of.familyId, userId: of.userId, state: 'revoked', issuedAt: now } satisfies RefreshRecord)
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const raw = await this.store.get(rtKey(successorHash))
+      if (raw === null) {
+        if (await this.store.setIfAbsent(rtKey(successorHash), tombstone, this.keepMs(of, now))) return 'killed'
+        continue
+      }
+      const successor = JSON.parse(raw) as RefreshRecord
+      if (successor.state === 'spent') return 'used'
+      if (successor.state === 'revoked') return 'killed'
+      const revoked = JSON.stringify({ ...successor, state: 'revoked' } satisfies RefreshRecord)
+      if (await this.store.swap(rtKey(successorHash), raw, revoked, this.keepMs(successor, now))) return 'killed'
+    }
+    return 'contended'
+  }
+
+  private async reuseDetected (record: RefreshRecord): Promise<never> {
+    await this.end(record.userId, record.familyId)
+    throw reused()
+  }
+
+  /**
+   * Records the rotation in the family (compare-and-swap; moves its idle expiry forward) and only then
+   * hands out the token already written as `next`. If the family ended meanwhile (revocation, reuse
+   * detection, an admin change), the token is deleted and nothing is issued: no access token is ever
+   * signed for a family that did not accept the rotation. A family merely updated concurrently (another
+   * rotation's lastUsedAt) is checked again and retried a bounded number of times.
+   */
+  private async commit (familyId: string, live: LiveFamily, next: { token: string, hash: string }, now: number): Promise<Issued> {
+    let { raw, family } = live
+    const { user } = live
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const idleMs = this.idleMs(family, now)
+      const updated: FamilyRecord = { ...family, lastUsedAt: now }
+      if (await this.store.swap(famKey(familyId), raw, JSON.stringify(updated), idleMs)) {
+        await this.store.setAdd(indexKey(user.id), familyId, family.absoluteExpiresAt - now)
+        return { user, familyId, refreshToken: next.token, maxAgeSec: Math.ceil(idleMs / 1000) }
+      }
+      const again = await this.store.get(famKey(familyId))
+      if (again === null) break
+      raw = again
+      family = JSON.parse(again) as FamilyRecord
+      if (family.userId !== user.id || familyEpoch(family) !== epochOf(user) || family.absoluteExpiresAt <= now) break
+    }
+    await this.store.del(rtKey(next.hash))
+    throw loginEnded()
   }
 
   /**
    * The token's family and user, after checking both; null when the family has ended. Ends the family
-   * (and throws) when it is past its absolute lifetime or the user may no longer log in.
+   * (and throws) when it is past its absolute lifetime, the user may no longer log in, or the user's
+   * epoch moved since the login (password change, disable, revoke-all).
    */
-  private async liveFamily (record: RefreshRecord, now: number): Promise<{ raw: string, family: FamilyRecord, user: User } | null> {
+  private async liveFamily (record: RefreshRecord, now: number): Promise<LiveFamily | null> {
     const [raw, user] = await Promise.all([this.store.get(famKey(record.familyId)), this.users.findById(record.userId)])
     if (raw === null) return null
     const family = JSON.parse(raw) as FamilyRecord
@@ -141,24 +268,25 @@ export class RefreshTokens {
       await this.end(record.userId, record.familyId)
       throw unauthorized('account_disabled', 'this account is disabled')
     }
+    if (familyEpoch(family) !== epochOf(user)) {
+      await this.end(record.userId, record.familyId)
+      throw invalidRefreshToken('this login was ended by an account change (password change or revoke-all); log in again')
+    }
     return { raw, family, user }
   }
 
-  /** Writes the family's next token and moves the family's idle expiry forward. */
-  private async issueNext (record: RefreshRecord, { raw, family, user }: { raw: string, family: FamilyRecord, user: User }, now: number): Promise<Issued> {
-    const refreshToken = randomBytes(32).toString('base64url')
-    const tokenHash = hashOf(refreshToken)
-    const idleMs = Math.min(this.config.refreshTtlMs, family.absoluteExpiresAt - now)
-    await this.store.set(rtKey(tokenHash), JSON.stringify({ familyId: record.familyId, userId: user.id, state: 'active', issuedAt: now } satisfies RefreshRecord), idleMs)
-    const next: FamilyRecord = { ...family, lastUsedAt: now }
-    // Compare-and-swap, so a revocation that ran meanwhile is never undone by writing the family back;
-    // the token just issued then belongs to an ended family and is refused at its first use.
-    if (await this.store.swap(famKey(record.familyId), raw, JSON.stringify(next), idleMs)) {
-      await this.store.setAdd(indexKey(user.id), record.familyId, family.absoluteExpiresAt - now)
-    } else {
-      await this.store.del(rtKey(tokenHash))
-    }
-    return { user, familyId: record.familyId, refreshToken, maxAgeSec: Math.ceil(idleMs / 1000) }
+  private activeRecord (of: RefreshRecord, user: User, now: number): string {
+    return JSON.stringify({ familyId: of.familyId, userId: user.id, state: 'active', issuedAt: now } satisfies RefreshRecord)
+  }
+
+  /** The idle lifetime of a token issued now, capped by the family's absolute lifetime. */
+  private idleMs (family: FamilyRecord, now: number): number {
+    return Math.min(this.config.refreshTtlMs, family.absoluteExpiresAt - now)
+  }
+
+  /** A spent or revoked record is kept as long as its family could live, so a replay is recognised until then. */
+  private keepMs (record: RefreshRecord, now: number): number {
+    return Math.max(1, record.issuedAt + this.config.refreshAbsoluteTtlMs - now)
   }
 
   /** The family a refresh token belongs to (for logout), or null when it is unknown. */
@@ -202,4 +330,9 @@ export class RefreshTokens {
     await Promise.all(families.map(async f => await this.end(userId, f.familyId)))
     return families.length
   }
+}
+
+/** A family's login epoch; records written before the field existed read as 0. */
+function familyEpoch (family: FamilyRecord): number {
+  return family.epoch ?? 0
 }
