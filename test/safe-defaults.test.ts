@@ -65,7 +65,9 @@ forEachStore(t, async (t, store) => {
     } else {
       for (const who of DEMO_LOGINS) {
         const user = await s.app.svj.users.findByUsername(who.username)
-        await s.app.svj.store.del(`username:${who.username}`, `user:${user!.id}`)
+        // bob loses only his record, its username index stays behind (half a wipe).
+        if (who.username === 'bob') await s.app.svj.store.del(`user:${user!.id}`)
+        else await s.app.svj.store.del(`username:${who.username}`, `user:${user!.id}`)
       }
     }
     for (const who of DEMO_LOGINS) t.equal(await s.app.svj.users.findByUsername(who.username), null, `${who.username}'s record is gone`)

@@ -115,7 +115,7 @@ export class UserRepository {
     if (demo === undefined) return null
     // A username index left without its record (half a wipe) is dropped so the user can be made again.
     const staleId = await this.store.get(usernameKey(demo.username))
-    if (staleId !== null) await this.store.swap(usernameKey(demo.username), staleId, null)
+    if (staleId !== null && await this.store.get(userKey(staleId)) === null) await this.store.swap(usernameKey(demo.username), staleId, null)
     await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
     return await this.findByUsername(username)
   }
