@@ -54,6 +54,14 @@ forEachStore(t, async (t, store) => {
     t.equal(revoke.status, 200, 'admin routes over a bearer token')
   })
 
+  t.test('demo mode with ADMIN_PASSWORD: admin gets it instead of the published admin-password', async t => {
+    const s = await startApp(t, { STORE: store, DEMO_MODE: 'true', ADMIN_PASSWORD })
+    if (s === null) return
+    t.equal((await s.client().post('/session/login', DEMO_LOGINS[2])).status, 401, 'admin-password is refused')
+    t.equal((await s.client().post('/session/login', { username: 'admin', password: ADMIN_PASSWORD })).status, 200, 'ADMIN_PASSWORD logs in')
+    t.equal((await s.client().post('/session/login', DEMO_LOGINS[0])).status, 200, 'alice is still there')
+  })
+
   t.test('demo mode: demo users whose records vanished are created again at login, without a restart', async t => {
     const s = await startApp(t, { STORE: store, DEMO_MODE: 'true' })
     if (s === null) return

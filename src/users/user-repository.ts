@@ -26,13 +26,12 @@ export class UserRepository {
   constructor (private readonly store: KvStore, private readonly hashCost: number, private readonly mode: { demoMode: boolean, adminPassword: string | null } = { demoMode: false, adminPassword: null }) {}
 
   async init (): Promise<void> {
-    this.dummyHash = await hashPassword(randomBytes(16).toString('hex'), this.hashCost)
-    if (!this.mode.demoMode) return
-    for (const demo of DEMO_USERS) {
-      // ADMIN_PASSWORD wins over the published admin password, in demo mode too (ensureAdmin creates it).
-      if (demo.role === 'admin' && this.mode.adminPassword !== null) continue
-      this.demoUsers.set(demo.username.toLowerCase(), { username: demo.username, role: demo.role, passwordHash: await hashPassword(demo.password, this.hashCost) })
-    }
+    // ADMIN_PASSWORD wins over the published admin password, in demo mode too (ensureAdmin creates it).
+    const demos = this.mode.demoMode ? DEMO_USERS.filter(demo => demo.role !== 'admin' || this.mode.adminPassword === null) : []
+    // scrypt runs on libuv's thread pool: hashing in parallel shortens startup.
+    const [dummyHash = '', ...hashes] = await Promise.all([randomBytes(16).toString('hex'), ...demos.map(demo => demo.password)].map(async p => await hashPassword(p, this.hashCost)))
+    this.dummyHash = dummyHash
+    demos.forEach((demo, i) => { this.demoUsers.set(demo.username.toLowerCase(), { username: demo.username, role: demo.role, passwordHash: hashes[i]! }) })
   }
 
   /**
