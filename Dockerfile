@@ -10,8 +10,14 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# No demo page or inspection routes in a production image (docker-compose turns them on for local use).
+# No demo page, attacker tools or demo users in a production image, whatever HOST is.
 ENV DEMO_MODE=false
+# Listen on every interface of the container. On a non-loopback HOST, COOKIE_SECURE=auto means Secure
+# cookies: put TLS in front (and set TRUST_PROXY to the number of proxies of yours, e.g. 1).
+ENV HOST=0.0.0.0
+# The admin account: pass ADMIN_PASSWORD (at least 12 characters) or, better, ADMIN_PASSWORD_FILE pointing
+# at a Docker/Kubernetes secret. It creates the user `admin` at first start; without it there is no admin.
+# Set SESSION_SECRET and JWT_SECRET (32+ bytes each) so logins survive restarts.
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

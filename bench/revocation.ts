@@ -1,6 +1,6 @@
 import { authOf, call, loginJwt, loginSession, type Auth, type Credential } from './http.js'
 import { BENCH_PASSWORD, benchUser } from './credentials.js'
-import { serverEnv, type Scenario } from './scenarios.js'
+import { BENCH_ADMIN_PASSWORD, serverEnv, type Scenario } from './scenarios.js'
 import { startServer } from './server-process.js'
 import { jwtPayload, sleep } from './util.js'
 
@@ -79,7 +79,7 @@ const describe = (r: { status: number, body: any }): string => {
 }
 
 async function adminAuth (url: string, kind: 'session' | 'jwt'): Promise<Auth> {
-  return authOf(kind === 'session' ? await loginSession(url, 'admin', 'admin-password') : await loginJwt(url, 'admin', 'admin-password'))
+  return authOf(kind === 'session' ? await loginSession(url, 'admin', BENCH_ADMIN_PASSWORD) : await loginJwt(url, 'admin', BENCH_ADMIN_PASSWORD))
 }
 
 async function performEvent (url: string, kind: 'session' | 'jwt', event: RevocationEvent, cred: Credential, username: string): Promise<void> {

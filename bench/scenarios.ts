@@ -127,6 +127,8 @@ export const SCENARIOS: readonly Scenario[] = [
 /** Fixed secrets, so every scenario signs the same way (never use these anywhere else). */
 export const BENCH_SESSION_SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop'
 export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789-abcdefghijklmnopqrstu'
+/** The bench servers run without demo mode, so their admin (for revocation events) comes from ADMIN_PASSWORD. */
+export const BENCH_ADMIN_PASSWORD = 'bench-admin-password-0123456789'
 
 /** The settings every bench server gets, then the scenario's own. */
 export function serverEnv (scenario: Pick<Scenario, 'env' | 'store'>, options: { users: number, redisUrl: string | null, keyPrefix: string, extra?: Record<string, string> }): Record<string, string> {
@@ -141,6 +143,7 @@ export function serverEnv (scenario: Pick<Scenario, 'env' | 'store'>, options: {
     BENCH_USERS: String(options.users),
     SESSION_SECRET: BENCH_SESSION_SECRET,
     JWT_SECRET: BENCH_JWT_SECRET,
+    ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
     KEY_PREFIX: options.keyPrefix,
     ...scenario.env,
     ...options.extra

@@ -39,7 +39,11 @@ export async function startServer (env: Record<string, string>): Promise<Running
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = ''
-    const timer = setTimeout(() => { reject(new Error(`server did not start within 15 s: ${stderr.trim()}`)) }, 15_000)
+    const timer = setTimeout(() => {
+      // A server that starts late would otherwise outlive the story and keep the runner from exiting.
+      child.kill('SIGKILL')
+      reject(new Error(`server did not start within 15 s: ${stderr.trim()}`))
+    }, 15_000)
     child.stdout.on('data', (d: Buffer) => {
       buffer += d.toString()
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(buffer)

@@ -211,6 +211,9 @@ interface Stats {
 
 class Halt extends Error {}
 
+/** The soak server runs without demo mode: its admin comes from ADMIN_PASSWORD, fresh per run. */
+const ADMIN_PASSWORD = randomBytes(18).toString('base64url')
+
 class Worker {
   constructor (
     private readonly http: Http,
@@ -263,7 +266,7 @@ class Worker {
     const steadyUser = this.users[0]!
     const s = await this.step('setup session login', 200, undefined, async () => await this.http.send('POST', '/session/login', { json: this.cred(steadyUser) }))
     const j = await this.step('setup jwt login', 200, undefined, async () => await this.http.send('POST', '/jwt/login', { json: { ...this.cred(steadyUser), transport: 'body' } }))
-    const a = await this.step('setup admin login', 200, undefined, async () => await this.http.send('POST', '/session/login', { json: { username: 'admin', password: 'admin-password' } }))
+    const a = await this.step('setup admin login', 200, undefined, async () => await this.http.send('POST', '/session/login', { json: { username: 'admin', password: ADMIN_PASSWORD } }))
     if (s === null || j === null || a === null) throw new Error('setup failed')
     this.steady = { sid: cookieFrom(s, 'sid')!, access: j.body.access_token, refresh: j.body.refresh_token }
     this.admin = cookieFrom(a, 'sid')!
@@ -394,6 +397,7 @@ async function soakStore (store: Store, opts: Options): Promise<StoreResult> {
     COOKIE_SECURE: 'false',
     LOG_LEVEL: 'warn',
     DEMO_MODE: 'false',
+    ADMIN_PASSWORD,
     JWT_REVOCATION: opts.revocation,
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     JWT_SECRET: randomBytes(32).toString('base64url')

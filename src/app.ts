@@ -1,6 +1,7 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import type { Config, StrategyName } from './config/config.js'
+import { cookiePolicy } from './auth/cookie-policy.js'
 import { loginGuard } from './auth/login-guard.js'
 import { principalPlugin } from './auth/principal.js'
 import { anyStrategy, requireAuth } from './auth/require-auth.js'
@@ -46,6 +47,16 @@ export function fastifyTrustProxy (setting: Config['trustProxy']): boolean | str
   return setting
 }
 
+/**
+ * `Cache-Control: no-store` on every answer under a strategy's prefix (logins, refresh, logout, device
+ * lists, the protected API, errors included) and under /admin: they carry credentials or per-user data
+ * that no browser or shared cache may keep. A route that may be cached (the JWKS) sets its own.
+ */
+function noStore (_request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header('cache-control', 'no-store')
+  done()
+}
+
 export interface AppContext {
   config: Config
   store: KvStore
@@ -74,9 +85,14 @@ export interface BuildOptions {
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const store = await openStore(config)
   try {
-    const users = new UserRepository(store, config.passwordHashCost)
+    const users = new UserRepository(store, config.passwordHashCost, { demoMode: config.demoMode, adminPassword: config.adminPassword })
     await users.init()
+    const admin = await users.ensureAdmin()
     await users.seed(config.benchUsers)
+    if (admin === 'replaced-demo') config.warnings.push('ADMIN_PASSWORD: the store held the demo admin (published password admin-password); its password is now ADMIN_PASSWORD')
+    if (admin === 'none' && !config.demoMode) {
+      config.warnings.push('no admin account: set ADMIN_PASSWORD (at least 12 characters) or ADMIN_PASSWORD_FILE and restart to create the user `admin`; it is set at first start only, later changes go through POST /admin/users/admin/password')
+    }
     const strategies = config.strategies.map(name => STRATEGY_FACTORIES[name]({ config, store, users }))
 
     const app = Fastify({
@@ -98,6 +114,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await app.register(principalPlugin)
     // The cookie secret is the session secret, so failed session lookups can tell tampered cookies apart.
     await app.register(fastifyCookie, config.session.secrets.length === 0 ? {} : { secret: config.session.secrets })
+    // COOKIE_SECURE=auto: prefixed Secure cookies for https requests, plain ones for plain http.
+    await app.register(cookiePolicy, { config })
 
     await app.register(loginGuard, {
       users,
@@ -112,6 +130,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
     for (const strategy of strategies) {
       await app.register(async function strategyScope (scope) {
+        scope.addHook('onRequest', noStore)
         await scope.register(strategy.credentials)
         await scope.register(strategy.routes)
         await scope.register(async function authenticated (api) {
@@ -122,6 +141,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     }
 
     await app.register(async function adminScope (scope) {
+      scope.addHook('onRequest', noStore)
       for (const strategy of strategies) await scope.register(strategy.credentials)
       scope.addHook('onRequest', requireAuth(anyStrategy(strategies)))
       await scope.register(adminRoutes({ users, strategies }))

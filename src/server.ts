@@ -71,7 +71,8 @@ async function main (): Promise<void> {
   process.on('SIGINT', () => { shutdown('SIGINT') })
 
   await app.listen({ host: config.host, port: config.port })
-  app.log.info({ strategies: config.strategies, store: config.store }, 'session-vs-jwt ready')
+  app.log.info({ strategies: config.strategies, store: config.store, demoMode: config.demoMode, cookieSecure: config.cookieSecure }, 'session-vs-jwt ready')
+  if (config.demoMode) app.log.info(`demo mode: open ${app.listeningOrigin}/ and log in as alice/alice-password, bob/bob-password${config.adminPassword === null ? ' or admin/admin-password' : ' (admin: ADMIN_PASSWORD)'}`)
 }
 
 main().catch((err: unknown) => {

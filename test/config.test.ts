@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { ConfigError, helpText, loadConfig, OPTIONS, parseCli } from '../src/config/config.js'
 import { parseDuration } from '../src/config/duration.js'
@@ -181,4 +184,41 @@ t.test('TRUST_PROXY: false, a hop count or proxy addresses, never true', async t
   const lines = String(server.stderr).trim().split('\n')
   t.equal(lines.length, 1, 'with one line')
   t.match(lines[0], /^config error: TRUST_PROXY: .*TRUST_PROXY=1/)
+})
+
+t.test('DEMO_MODE: auto is on only for a loopback HOST; remote demo mode needs DEMO_ALLOW_REMOTE', async t => {
+  t.equal(loadConfig({}).demoMode, true, 'auto on 127.0.0.1: on')
+  t.equal(loadConfig({ HOST: '::1' }).demoMode, true, 'auto on ::1: on')
+  t.equal(loadConfig({ HOST: 'localhost' }).demoMode, true, 'auto on localhost: on')
+  t.equal(loadConfig({ HOST: '0.0.0.0' }).demoMode, false, 'auto on 0.0.0.0: off')
+  t.equal(loadConfig({ HOST: '192.168.1.10', DEMO_MODE: 'auto' }).demoMode, false, 'auto on a LAN address: off')
+  t.equal(loadConfig({ DEMO_MODE: 'false' }).demoMode, false, 'false: off, on loopback too')
+  t.throws(() => loadConfig({ HOST: '0.0.0.0', DEMO_MODE: 'true' }), { name: 'ConfigError', message: /DEMO_MODE: .*DEMO_ALLOW_REMOTE=true/ }, 'true on 0.0.0.0 is refused')
+  const remote = loadConfig({ HOST: '0.0.0.0', DEMO_MODE: 'true', DEMO_ALLOW_REMOTE: 'true' })
+  t.equal(remote.demoMode, true, 'with DEMO_ALLOW_REMOTE=true it runs')
+  t.match(remote.warnings.join('\n'), /DEMO_MODE=true on HOST=0\.0\.0\.0.*admin-password/, '…with a warning')
+  t.throws(() => loadConfig({ DEMO_MODE: 'sometimes' }), { name: 'ConfigError', message: /DEMO_MODE: expected auto, true or false/ })
+})
+
+t.test('COOKIE_SECURE: auto stays per request only for a loopback HOST', async t => {
+  t.equal(loadConfig({}).cookieSecure, 'auto')
+  t.equal(loadConfig({ HOST: '0.0.0.0' }).cookieSecure, true, 'any other HOST: Secure cookies')
+  t.equal(loadConfig({ HOST: '0.0.0.0', COOKIE_SECURE: 'false' }).cookieSecure, false, 'false still forces plain cookies')
+  t.equal(loadConfig({ COOKIE_SECURE: 'true' }).cookieSecure, true, 'true still forces Secure cookies')
+})
+
+t.test('ADMIN_PASSWORD and ADMIN_PASSWORD_FILE', async t => {
+  t.equal(loadConfig({}).adminPassword, null, 'unset: no admin password')
+  t.equal(loadConfig({ ADMIN_PASSWORD: 'twelve-chars' }).adminPassword, 'twelve-chars', '12 characters are enough')
+  t.throws(() => loadConfig({ ADMIN_PASSWORD: 'eleven-char' }), { name: 'ConfigError', message: /ADMIN_PASSWORD: expected a password of at least 12 characters; got '11 characters'/ })
+  t.notMatch(String((() => { try { loadConfig({ ADMIN_PASSWORD: 'eleven-char' }) } catch (err) { return (err as Error).message } })()), /eleven-char/, 'the error never repeats the password')
+  const dir = mkdtempSync(join(tmpdir(), 'svj-admin-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'admin-password')
+  writeFileSync(file, 'a-secret-from-a-file\n')
+  t.equal(loadConfig({ ADMIN_PASSWORD_FILE: file }).adminPassword, 'a-secret-from-a-file', 'read from the file, trailing newline dropped')
+  writeFileSync(file, 'short\n')
+  t.throws(() => loadConfig({ ADMIN_PASSWORD_FILE: file }), { name: 'ConfigError', message: /ADMIN_PASSWORD_FILE: expected a password of at least 12 characters/ })
+  t.throws(() => loadConfig({ ADMIN_PASSWORD_FILE: join(dir, 'missing') }), { name: 'ConfigError', message: /ADMIN_PASSWORD_FILE: expected a readable file; got .*ENOENT/ })
+  t.throws(() => loadConfig({ ADMIN_PASSWORD: 'twelve-chars', ADMIN_PASSWORD_FILE: file }), { name: 'ConfigError', message: /either ADMIN_PASSWORD or ADMIN_PASSWORD_FILE/ })
 })

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,6 +6,7 @@ import t, { type Test } from 'tap'
 import { chromium, type Page } from 'playwright-core'
 import { PUBLIC_DIR } from '../src/routes/demo-routes.js'
 import { startApp, waitFor } from './helpers/app.js'
+import { freePort } from './helpers/redis.js'
 
 /**
  * The demo page in a real browser (Debian's Chromium through playwright-core; never a downloaded one):
@@ -106,4 +108,60 @@ t.test('demo page: session vs jwt-none in Chromium', { skip: found ? false : `no
   await page.screenshot({ path: join(ARTIFACTS, 'demo-page.png') })
   if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await page.screenshot({ path: join(process.cwd(), 'docs', 'demo-page.png') })
   t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
+})
+
+/**
+ * The start a new user tries first: `npm ci && npm start`, then http://127.0.0.1:3000/ in a browser. The
+ * server is `node dist/server.js` (what `npm start` runs) with no COOKIE_SECURE or DEMO_MODE of ours, only
+ * a free PORT: both panels must log in over plain http on 127.0.0.1.
+ */
+t.test('demo page: the default start (npm start) works over plain http on 127.0.0.1', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+  t.ok(existsSync('dist/server.js'), 'the server is built (npm run build)')
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const output: string[] = []
+  const server = spawn(process.execPath, ['dist/server.js'], { env: { PATH: process.env.PATH, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
+  server.stdout.on('data', (chunk: Buffer) => { output.push(chunk.toString()) })
+  server.stderr.on('data', (chunk: Buffer) => { output.push(chunk.toString()) })
+  t.teardown(async () => {
+    if (server.exitCode !== null) return
+    const exited = new Promise(resolve => server.once('exit', resolve))
+    server.kill('SIGTERM')
+    await exited
+  })
+  const up = await waitFor(async () => {
+    try { return (await fetch(`${url}/health`)).ok } catch { return false }
+  }, 20_000, 100)
+  t.ok(up, 'the server answers', { output: output.join('') })
+  if (!up) return
+  t.match(output.join(''), /"demoMode":true/, 'demo mode is on by itself on 127.0.0.1')
+  t.match(output.join(''), /"cookieSecure":"auto"/, 'cookies are decided per request')
+
+  const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } })
+  t.teardown(async () => {
+    await context.close()
+    rmSync(profile, { recursive: true, force: true })
+  })
+  const page = context.pages()[0] ?? await context.newPage()
+  const problems: string[] = []
+  page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
+  page.on('requestfailed', req => { problems.push(`request failed: ${req.url()}`) })
+
+  await page.goto(`${url}/`)
+  await expectText(t, page, '#server-info', /JWT revocation mode: none/, 'the page reads the server settings')
+  await page.click('#panel-session form button[type=submit]')
+  await expectText(t, page, '#panel-session [data-role=status]', /Logged in as alice/, 'session panel: logged in over plain http')
+  await page.click('#panel-jwt form button[type=submit]')
+  await expectText(t, page, '#panel-jwt [data-role=status]', /Logged in as alice/, 'jwt panel: logged in over plain http')
+  await expectText(t, page, '#panel-session [data-role=set-cookie]', /^sid=.*HttpOnly/, 'session: a plain sid cookie')
+  t.notMatch(await text(page, '#panel-session [data-role=set-cookie]'), /Secure/, 'no Secure attribute over plain http')
+  await page.click('#panel-session [data-action=me]')
+  await expectText(t, page, '#panel-session [data-role=status]', /GET \/api\/me: 200 accepted/, 'session: /api/me accepted')
+  await page.click('#panel-jwt [data-action=me]')
+  await expectText(t, page, '#panel-jwt [data-role=status]', /GET \/api\/me: 200 accepted/, 'jwt: /api/me accepted')
+
+  mkdirSync(ARTIFACTS, { recursive: true })
+  await page.screenshot({ path: join(ARTIFACTS, 'default-start.png') })
+  t.same(problems, [], 'no page errors or failed requests')
 })

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import fp from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
+import { cookieNameFor, internalCookieName, secureCookies } from '../auth/cookie-policy.js'
 import type { Config } from '../config/config.js'
 import { AppError } from '../errors.js'
 import type { KvStore } from '../stores/kv-store.js'
@@ -84,8 +85,10 @@ async function ttlSeconds (store: KvStore, key: string): Promise<number | null> 
 
 export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, opts: DemoOptions) {
   const { config, store, users, strategies } = opts
-  const sessionCookie = config.cookieSecure === true ? '__Host-sid' : 'sid'
-  const refreshCookie = config.cookieSecure === true ? '__Secure-rt' : 'rt'
+  // The names request.cookies holds them under (src/auth/cookie-policy.ts maps https requests under auto);
+  // loot is replayed through app.inject, plain http, where these are the names on the wire too.
+  const sessionCookie = internalCookieName(config, 'sid')
+  const refreshCookie = internalCookieName(config, 'rt')
   const loot = new Map<string, Loot>()
 
   app.addHook('onRoute', route => {
@@ -99,7 +102,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     app.get('/', async () => { throw new AppError(503, 'page_not_built', 'the demo page is built by `npm run build` (dist/public is missing)') })
   }
 
-  app.get('/demo/info', async () => ({
+  app.get('/demo/info', async (request) => ({
     strategies: config.strategies,
     store: config.store,
     jwtRevocation: config.jwt.revocation,
@@ -107,7 +110,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     clockToleranceSec: config.jwt.clockToleranceSec,
     sessionIdleTtlSec: config.session.idleTtlMs / 1000,
     maxSessionsPerUser: config.maxSessionsPerUser,
-    cookieSecure: config.cookieSecure === true
+    cookieSecure: secureCookies(config, request)
   }))
 
   async function userSummary (userId: string): Promise<object> {
@@ -122,7 +125,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     if (raw === undefined || raw === '') return { strategy: 'session', credential: null, serverKeeps: [], note: 'the browser sent no session cookie (never logged in, logged out, or the server cleared it after a rejection)' }
     const unsigned = request.unsignCookie(raw)
     if (!unsigned.valid || unsigned.value === null) {
-      return { strategy: 'session', credential: { cookie: sessionCookie, signature: 'invalid' }, serverKeeps: [], note: 'the cookie signature does not verify: the server looks nothing up' }
+      return { strategy: 'session', credential: { cookie: cookieNameFor(config, request, 'sid'), signature: 'invalid' }, serverKeeps: [], note: 'the cookie signature does not verify: the server looks nothing up' }
     }
     const id = unsigned.value
     const [recordRaw, ended, ttl] = await Promise.all([store.get(KEYS.session(id)), store.get(KEYS.sessionEnd(id)), ttlSeconds(store, KEYS.session(id))])
@@ -136,7 +139,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     }
     return {
       strategy: 'session',
-      credential: { cookie: sessionCookie, sessionId: redact(id), signature: 'valid' },
+      credential: { cookie: cookieNameFor(config, request, 'sid'), sessionId: redact(id), signature: 'valid' },
       serverKeeps: keeps,
       note: record === null ? 'no record: this session id is unknown, expired or ended' : 'the cookie holds only the signed id; everything else is this record'
     }

@@ -15,16 +15,61 @@ const MAX_UPDATE_ATTEMPTS = 10
 export class UserRepository {
   /** A hash of a random password, verified against when the username is unknown so both cases cost the same. */
   private dummyHash = ''
+  /** Demo mode only: the demo users this server keeps alive, by lower-case name, with their hashes made once. */
+  private readonly demoUsers = new Map<string, { username: string, role: Role, passwordHash: string }>()
 
-  constructor (private readonly store: KvStore, private readonly hashCost: number) {}
+  /**
+   * `demoMode`: the published demo users exist, and come back when their records vanish (a Redis that
+   * restarted empty). Outside demo mode, records marked `demo` (left by an earlier demo run on the same
+   * store) are treated as unknown users. `adminPassword` replaces the demo admin's published password.
+   */
+  constructor (private readonly store: KvStore, private readonly hashCost: number, private readonly mode: { demoMode: boolean, adminPassword: string | null } = { demoMode: false, adminPassword: null }) {}
 
   async init (): Promise<void> {
-    this.dummyHash = await hashPassword(randomBytes(16).toString('hex'), this.hashCost)
+    // ADMIN_PASSWORD wins over the published admin password, in demo mode too (ensureAdmin creates it).
+    const demos = this.mode.demoMode ? DEMO_USERS.filter(demo => demo.role !== 'admin' || this.mode.adminPassword === null) : []
+    // scrypt runs on libuv's thread pool: hashing in parallel shortens startup.
+    const [dummyHash = '', ...hashes] = await Promise.all([randomBytes(16).toString('hex'), ...demos.map(demo => demo.password)].map(async p => await hashPassword(p, this.hashCost)))
+    this.dummyHash = dummyHash
+    demos.forEach((demo, i) => { this.demoUsers.set(demo.username.toLowerCase(), { username: demo.username, role: demo.role, passwordHash: hashes[i]! }) })
   }
 
-  /** Creates the demo users and `benchUsers` bench users unless they already exist. */
+  /**
+   * ADMIN_PASSWORD at startup: creates `admin` (role admin) when there is none. An existing account keeps
+   * its password (first start only, like most images: change it later through the admin routes), except
+   * a demo admin left by an earlier demo run, whose published password is replaced.
+   */
+  async ensureAdmin (): Promise<'created' | 'replaced-demo' | 'kept' | 'none'> {
+    const password = this.mode.adminPassword
+    if (password === null) return await this.hasAdmin() ? 'kept' : 'none'
+    const passwordHash = await hashPassword(password, this.hashCost)
+    if (await this.createIfAbsent('admin', 'admin', passwordHash)) return 'created'
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const id = await this.store.get(usernameKey('admin'))
+      const raw = id === null ? null : await this.store.get(userKey(id))
+      if (id === null || raw === null) {
+        if (await this.createIfAbsent('admin', 'admin', passwordHash)) return 'created'
+        continue
+      }
+      const user = JSON.parse(raw) as User
+      if (user.demo !== true) return 'kept'
+      const now = Date.now()
+      const owned: User = { ...user, role: 'admin', disabled: false, passwordHash, version: user.version + 1, epoch: epochOf(user) + 1, updatedAt: now }
+      delete owned.demo
+      if (await this.store.swap(userKey(id), raw, JSON.stringify(owned))) return 'replaced-demo'
+    }
+    throw new AppError(409, 'conflict', 'the admin account changed concurrently; restart')
+  }
+
+  /** Whether a usable (not demo, not disabled) `admin` account with the admin role exists. */
+  private async hasAdmin (): Promise<boolean> {
+    const admin = await this.findByUsername('admin')
+    return admin !== null && admin.demo !== true && admin.role === 'admin' && !admin.disabled
+  }
+
+  /** Creates the demo users (demo mode only) and `benchUsers` bench users unless they already exist. */
   async seed (benchUsers: number): Promise<void> {
-    for (const demo of DEMO_USERS) await this.createIfAbsent(demo.username, demo.role, await hashPassword(demo.password, this.hashCost))
+    for (const demo of this.demoUsers.values()) await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
     if (benchUsers === 0) return
     // One scrypt hash shared by every bench user: hashing thousands at startup would take minutes,
     // and these throwaway accounts share one published password anyway.
@@ -37,12 +82,13 @@ export class UserRepository {
     await Promise.all(batch)
   }
 
-  private async createIfAbsent (username: string, role: Role, passwordHash: string): Promise<void> {
+  private async createIfAbsent (username: string, role: Role, passwordHash: string, demo = false): Promise<boolean> {
     const id = `u_${randomBytes(9).toString('base64url')}`
-    if (!await this.store.setIfAbsent(usernameKey(username), id)) return
+    if (!await this.store.setIfAbsent(usernameKey(username), id)) return false
     const now = Date.now()
-    const user: User = { id, username, role, disabled: false, version: 1, epoch: 0, passwordHash, createdAt: now, updatedAt: now }
+    const user: User = { id, username, role, disabled: false, version: 1, epoch: 0, passwordHash, createdAt: now, updatedAt: now, ...(demo ? { demo } : {}) }
     await this.store.set(userKey(id), JSON.stringify(user))
+    return true
   }
 
   async findById (id: string): Promise<User | null> {
@@ -56,11 +102,29 @@ export class UserRepository {
   }
 
   /**
+   * The account a login names. In demo mode a demo user whose records vanished (the store restarted
+   * empty) is created again first, from hashes made at startup: no scrypt here, so the timing of unknown
+   * users and wrong passwords stays what verifyCredentials makes it. Outside demo mode a record left by
+   * a demo run is no account at all.
+   */
+  private async findForLogin (username: string): Promise<User | null> {
+    const user = await this.findByUsername(username)
+    if (user !== null) return user.demo === true && !this.mode.demoMode ? null : user
+    const demo = this.demoUsers.get(username.toLowerCase())
+    if (demo === undefined) return null
+    // A username index left without its record (half a wipe) is dropped so the user can be made again.
+    const staleId = await this.store.get(usernameKey(demo.username))
+    if (staleId !== null && await this.store.get(userKey(staleId)) === null) await this.store.swap(usernameKey(demo.username), staleId, null)
+    await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
+    return await this.findByUsername(username)
+  }
+
+  /**
    * Checks a username/password pair. Unknown users cost one scrypt like a wrong password and get the
    * same 401; a disabled account is only revealed to someone who knows its password.
    */
   async verifyCredentials (username: string, password: string): Promise<User> {
-    const user = await this.findByUsername(username)
+    const user = await this.findForLogin(username)
     const ok = await verifyPassword(password, user?.passwordHash ?? this.dummyHash)
     if (user === null || !ok) throw new AppError(401, 'invalid_credentials', 'unknown username or wrong password')
     if (user.disabled) throw new AppError(403, 'account_disabled', 'this account is disabled')

@@ -15,6 +15,8 @@ export interface User {
    */
   epoch?: number
   passwordHash: string
+  /** A published demo account (DEMO_USERS), created by demo mode; no account at all outside it. */
+  demo?: true
   createdAt: number
   updatedAt: number
 }
