@@ -1,13 +1,12 @@
 import Fastify from 'fastify'
 import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import type { Test } from 'tap'
+import { COOKIES, cookieNames } from '../../harness/fixtures.js'
 import type { TestApp } from './app.js'
 import type { Client, Reply } from './http.js'
 
-export const alice = { username: 'alice', password: 'alice-password' }
-export const bob = { username: 'bob', password: 'bob-password' }
-export const admin = { username: 'admin', password: 'admin-password' }
-export const benchUser = (i: number): { username: string, password: string } => ({ username: `bench${i}`, password: 'bench-password' })
+export { alice, benchUser, bob, demoAdmin as admin } from '../../harness/fixtures.js'
+export { decodeJwt } from '../../harness/http.js'
 
 /** The JWT_SECRET that test/helpers/app.ts's testEnv sets. */
 export const TEST_JWT_SECRET = 'test-jwt-secret-test-jwt-secret-test-jwt'
@@ -25,17 +24,8 @@ export async function jwtLogin (s: TestApp, who: { username: string, password: s
   const client = s.client()
   const reply = await client.post('/jwt/login', { ...who, transport })
   if (reply.status !== 200) throw new Error(`jwt login ${who.username}: ${reply.status} ${reply.text}`)
-  const refresh = transport === 'body' ? reply.body.refresh_token : client.cookies.get('rt') ?? client.cookies.get('__Secure-rt') ?? ''
+  const refresh = transport === 'body' ? reply.body.refresh_token : client.cookies.get(COOKIES.refresh) ?? client.cookies.get(cookieNames(true).refresh) ?? ''
   return { client, access: reply.body.access_token, refresh, reply }
-}
-
-/** Decodes a JWT's header and payload without verifying it (tests only read what the server issued). */
-export function decodeJwt (token: string): { header: Record<string, any>, payload: Record<string, any> } {
-  const [header = '', payload = ''] = token.split('.')
-  return {
-    header: JSON.parse(Buffer.from(header, 'base64url').toString('utf8')),
-    payload: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-  }
 }
 
 /** base64url(JSON) of a value: for hand-made `alg: none` tokens, which no library will produce. */
