@@ -1,7 +1,7 @@
 import { benchUser, type Login } from '../harness/fixtures.js'
 import { decodeJwt } from '../harness/http.js'
 import { loginAdmin } from '../harness/login.js'
-import { endsRefreshFamily, mechanismOf, promised } from '../harness/promises.js'
+import { endsRefreshFamily, mechanismOf, promised, type Promised } from '../harness/promises.js'
 import { authOf, call, login, loginJwt, type Auth, type Credential } from './http.js'
 import { serverEnv, type Scenario } from './scenarios.js'
 import { startServer } from './server-process.js'
@@ -30,7 +30,7 @@ export const REVOCATION_TARGETS: readonly RevocationTarget[] = [
 ]
 
 /** What the target promises for `event` (harness/promises.ts): 'immediate' or 'until-exp'. */
-export function promisedFor (target: RevocationTarget, event: RevocationEvent): 'immediate' | 'until-exp' {
+export function promisedFor (target: RevocationTarget, event: RevocationEvent): Promised {
   return promised(mechanismOf(target.kind, target.env.JWT_REVOCATION), event)
 }
 

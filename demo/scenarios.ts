@@ -1,6 +1,9 @@
 /** The eleven stories of issue 5, each a claim of ../shared/seeds told against the real server. */
-import { hasRedisServer, newKeyPrefix, redisAnswers, startRedisServer } from './servers.js'
-import { admin, alice, errorOf, sleep, type Observation, type Outcome, type Story, type Target } from './story.js'
+import { promised, type LoginEvent, type Promised } from '../harness/promises.js'
+import { hasRedisServer, startRedisServer } from '../harness/redis.js'
+import { waitReady } from '../harness/server.js'
+import { newKeyPrefix } from './servers.js'
+import { alice, bob, errorOf, sleep, type Observation, type Outcome, type Story, type Target } from './story.js'
 
 export interface Expected { outcome: Outcome, why: string }
 
@@ -18,6 +21,10 @@ export interface Scenario {
 
 type PerStrategy<T> = Record<Target['strategy'], T>
 const by = (table: PerStrategy<Expected>) => (t: Target): Expected => table[t.strategy]
+
+/** A story's outcome as harness/promises.ts promises it for `event`, in the story's words, with its reasons. */
+const promisedOutcome = (event: LoginEvent, why: PerStrategy<string>, words: (p: Promised, t: Target) => Outcome = p => p === 'immediate' ? 'rejected' : 'until-exp') =>
+  (t: Target): Expected => ({ outcome: words(promised(t.strategy, event), t), why: why[t.strategy] })
 
 /** Restores alice after a scenario that changed her account (matters with --url, harmless otherwise). */
 async function restoreAlice (s: Story, server: Awaited<ReturnType<Story['server']>>): Promise<void> {
@@ -56,11 +63,11 @@ export const SCENARIOS: Scenario[] = [
     slug: 'logout',
     title: 'Log out, then replay the old credential',
     claim: 'Logging out of a session deletes its record, so the cookie is dead at once; a JWT cannot be "logged out" without server state and stays valid until exp (seeds 000, 003, 004).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'logout deleted the record the cookie points to' },
-      'jwt-none': { outcome: 'until-exp', why: 'nothing on the server knows the token was logged out; only its refresh token dies' },
-      'jwt-denylist': { outcome: 'rejected', why: 'logout put the token\'s jti (and its login) on the denylist' },
-      'jwt-version': { outcome: 'until-exp', why: 'logout does not change the user\'s version, so the token\'s ver still matches' }
+    expect: promisedOutcome('logout', {
+      session: 'logout deleted the record the cookie points to',
+      'jwt-none': 'nothing on the server knows the token was logged out; only its refresh token dies',
+      'jwt-denylist': 'logout put the token\'s jti (and its login) on the denylist',
+      'jwt-version': 'logout does not change the user\'s version, so the token\'s ver still matches'
     }),
     async run (s) {
       const server = await s.server()
@@ -85,12 +92,12 @@ export const SCENARIOS: Scenario[] = [
     slug: 'role',
     title: 'An admin changes the user\'s role (stale claims)',
     claim: 'A role inside a JWT is a copy taken at issue time: after a change the token keeps the old role until it is re-issued; a session reads the role from the server (seed 000).',
-    expect: by({
-      session: { outcome: 'at-once', why: 'the role lives in the session record, which the change rewrote' },
-      'jwt-none': { outcome: 'until-refresh', why: 'the old token still says role "user" until it expires and a refresh issues a new one' },
-      'jwt-denylist': { outcome: 'until-refresh', why: 'a role change is not a revocation: the token is not denied, its claim is just stale' },
-      'jwt-version': { outcome: 'old-token-rejected', why: 'the change bumped the user\'s version, so the old token is refused and a refresh brings the new role' }
-    }),
+    expect: promisedOutcome('role', {
+      session: 'the role lives in the session record, which the change rewrote',
+      'jwt-none': 'the old token still says role "user" until it expires and a refresh issues a new one',
+      'jwt-denylist': 'a role change is not a revocation: the token is not denied, its claim is just stale',
+      'jwt-version': 'the change bumped the user\'s version, so the old token is refused and a refresh brings the new role'
+    }, (p, t) => p === 'until-exp' ? 'until-refresh' : t.strategy === 'session' ? 'at-once' : 'old-token-rejected'),
     async run (s) {
       const server = await s.server()
       const browser = s.actor(server, 'alice\'s browser')
@@ -123,11 +130,11 @@ export const SCENARIOS: Scenario[] = [
     slug: 'disable',
     title: 'The account is disabled',
     claim: 'Disabling an account should lock the user out; a stateless JWT cannot see it and stays trusted until exp (seed 000).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'disable deleted every session record of the user' },
-      'jwt-none': { outcome: 'until-exp', why: 'the refresh families end at once, but the access token is checked by signature only' },
-      'jwt-denylist': { outcome: 'rejected', why: 'disable wrote "revoked before version N" for the user, checked on every request' },
-      'jwt-version': { outcome: 'rejected', why: 'disable bumped the version (and the user record says disabled)' }
+    expect: promisedOutcome('disable', {
+      session: 'disable deleted every session record of the user',
+      'jwt-none': 'the refresh families end at once, but the access token is checked by signature only',
+      'jwt-denylist': 'disable wrote "revoked before version N" for the user, checked on every request',
+      'jwt-version': 'disable bumped the version (and the user record says disabled)'
     }),
     async run (s) {
       const server = await s.server()
@@ -156,11 +163,11 @@ export const SCENARIOS: Scenario[] = [
     slug: 'password',
     title: 'The password is changed: is every device logged out?',
     claim: 'After a password change (often: after a theft) every existing login should end; with sessions the per-user index finds them all; plain JWTs live on until exp (seeds 000, 004).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'the change ended every session of the user, on every device' },
-      'jwt-none': { outcome: 'until-exp', why: 'every refresh family ends, but issued access tokens live until exp' },
-      'jwt-denylist': { outcome: 'rejected', why: 'the user is marked "revoked before version N"' },
-      'jwt-version': { outcome: 'rejected', why: 'the version bump refuses every older token' }
+    expect: promisedOutcome('password', {
+      session: 'the change ended every session of the user, on every device',
+      'jwt-none': 'every refresh family ends, but issued access tokens live until exp',
+      'jwt-denylist': 'the user is marked "revoked before version N"',
+      'jwt-version': 'the version bump refuses every older token'
     }),
     async run (s) {
       const server = await s.server()
@@ -189,11 +196,11 @@ export const SCENARIOS: Scenario[] = [
     slug: 'stolen-access',
     title: 'A credential stolen before logout is replayed by another client',
     claim: 'A stolen session cookie or access token works for the thief exactly as for the owner; what logout does to the thief\'s copy is the difference (seeds 000, 002, 004).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'the victim\'s logout deleted the record the thief\'s copy points to' },
-      'jwt-none': { outcome: 'until-exp', why: 'the thief\'s copy verifies until exp; logout only ended the refresh token' },
-      'jwt-denylist': { outcome: 'rejected', why: 'logout denied the token\'s jti and its login' },
-      'jwt-version': { outcome: 'until-exp', why: 'logout does not bump the version; only a revoke/password change would' }
+    expect: promisedOutcome('logout', {
+      session: 'the victim\'s logout deleted the record the thief\'s copy points to',
+      'jwt-none': 'the thief\'s copy verifies until exp; logout only ended the refresh token',
+      'jwt-denylist': 'logout denied the token\'s jti and its login',
+      'jwt-version': 'logout does not bump the version; only a revoke/password change would'
     }),
     async run (s) {
       const server = await s.server()
@@ -217,12 +224,12 @@ export const SCENARIOS: Scenario[] = [
     slug: 'stolen-refresh',
     title: 'A stolen refresh token: the attacker refreshes first, then the victim',
     claim: 'Rotating refresh tokens detect theft: when an already used token of a family comes back, the whole family is destroyed and everyone must log in again (seed 001).',
-    expect: by({
-      session: { outcome: 'undetected', why: 'a session cookie does not rotate: both copies keep working and nothing notices' },
-      'jwt-none': { outcome: 'until-exp', why: 'reuse ends the family (no more refreshes), but the attacker\'s last access token lives until exp' },
-      'jwt-denylist': { outcome: 'rejected', why: 'reuse ends the family and denies every access token of that login' },
-      'jwt-version': { outcome: 'until-exp', why: 'ending a family does not bump the user version: the attacker\'s access token lives until exp' }
-    }),
+    expect: promisedOutcome('reuse', {
+      session: 'a session cookie does not rotate: both copies keep working and nothing notices',
+      'jwt-none': 'reuse ends the family (no more refreshes), but the attacker\'s last access token lives until exp',
+      'jwt-denylist': 'reuse ends the family and denies every access token of that login',
+      'jwt-version': 'ending a family does not bump the user version: the attacker\'s access token lives until exp'
+    }, p => p === 'n/a' ? 'undetected' : p === 'immediate' ? 'rejected' : 'until-exp'),
     async run (s) {
       const server = await s.server()
       const victim = s.actor(server, 'alice')
@@ -302,11 +309,11 @@ export const SCENARIOS: Scenario[] = [
     title: 'A concurrent-login limit pushes the oldest device out',
     claim: 'A server that keeps sessions can cap logins per user and end the oldest (seed 004); with JWTs the cap can only act on refresh families.',
     needsOwnServers: 'MAX_SESSIONS_PER_USER=2',
-    expect: by({
-      session: { outcome: 'rejected', why: 'the third login ended the oldest session record' },
-      'jwt-none': { outcome: 'until-exp', why: 'the oldest refresh family ended; its access token lives until exp' },
-      'jwt-denylist': { outcome: 'rejected', why: 'ending the oldest family also denied its access tokens' },
-      'jwt-version': { outcome: 'until-exp', why: 'ending a family does not bump the user version' }
+    expect: promisedOutcome('evicted', {
+      session: 'the third login ended the oldest session record',
+      'jwt-none': 'the oldest refresh family ended; its access token lives until exp',
+      'jwt-denylist': 'ending the oldest family also denied its access tokens',
+      'jwt-version': 'ending a family does not bump the user version'
     }),
     async run (s) {
       const server = await s.server({ MAX_SESSIONS_PER_USER: '2' })
@@ -394,18 +401,13 @@ export const SCENARIOS: Scenario[] = [
         const r = await browser.refresh()
         s.check(r.status === 503, `refresh needs the store: ${r.status} ${errorOf(r)}`)
       }
-      const login = await s.actor(server, 'bob').login({ username: 'bob', password: 'bob-password' })
+      const login = await s.actor(server, 'bob').login(bob)
       s.check(login.status === 503, `login needs the store: ${login.status} ${errorOf(login)}`)
       s.say('Redis starts again; the server reconnects by itself (polling /ready)')
       await redis.restart()
       const started = Date.now()
-      let ready = 0
-      while (Date.now() - started < 15_000) {
-        ready = (await fetch(`${server.url}/ready`)).status
-        if (ready === 200) break
-        await sleep(100)
-      }
-      s.check(ready === 200, `ready again after ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      const ready = await waitReady(server.url, { timeoutMs: 15_000 }).then(() => true, () => false)
+      s.check(ready, `ready again after ${((Date.now() - started) / 1000).toFixed(1)} s`)
       const back = await browser.call('/api/me')
       if (s.kind === 'jwt') {
         const r = await browser.refresh({ quiet: false })
@@ -420,4 +422,3 @@ export const SCENARIOS: Scenario[] = [
   }
 ]
 
-export { admin, redisAnswers }

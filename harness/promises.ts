@@ -16,17 +16,20 @@ export type Mechanism = typeof MECHANISMS[number]
 export const EVENTS = ['logout', 'revoke', 'role', 'disable', 'password', 'reuse', 'evicted'] as const
 export type LoginEvent = typeof EVENTS[number]
 
-/** immediate: the next request with the old credential is refused (a role change: sees the new role). */
-export type Promised = 'immediate' | 'until-exp'
+/**
+ * immediate: the next request with the old credential is refused (a role change: sees the new role).
+ * until-exp: an access token keeps working until its exp. n/a: the event cannot happen to it.
+ */
+export type Promised = 'immediate' | 'until-exp' | 'n/a'
 
 /**
  * Session: every event acts on the server-side record. JWT none: access tokens are checked by signature
  * only. Denylist: every ending denies the login's tokens; a role change is not an ending. Version: what
  * bumps the user's version (revoke, role, disable, password) refuses older tokens; ending one family
- * (logout, reuse, eviction) does not. (Sessions have no refresh token, so `reuse` cannot happen to them.)
+ * (logout, reuse, eviction) does not. Sessions have no refresh token, so `reuse` cannot happen to them.
  */
 export const PROMISES: Readonly<Record<Mechanism, Readonly<Record<LoginEvent, Promised>>>> = {
-  session: { logout: 'immediate', revoke: 'immediate', role: 'immediate', disable: 'immediate', password: 'immediate', reuse: 'immediate', evicted: 'immediate' },
+  session: { logout: 'immediate', revoke: 'immediate', role: 'immediate', disable: 'immediate', password: 'immediate', reuse: 'n/a', evicted: 'immediate' },
   'jwt-none': { logout: 'until-exp', revoke: 'until-exp', role: 'until-exp', disable: 'until-exp', password: 'until-exp', reuse: 'until-exp', evicted: 'until-exp' },
   'jwt-denylist': { logout: 'immediate', revoke: 'immediate', role: 'until-exp', disable: 'immediate', password: 'immediate', reuse: 'immediate', evicted: 'immediate' },
   'jwt-version': { logout: 'until-exp', revoke: 'immediate', role: 'immediate', disable: 'immediate', password: 'immediate', reuse: 'until-exp', evicted: 'until-exp' }
