@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis'
-import { deleteKeys, openRedis, type HarnessRedis } from '../harness/redis.js'
+import { deleteKeys, openRedis, scanPrefix, type HarnessRedis } from '../harness/redis.js'
 
 export interface BenchRedis {
   url: string
@@ -70,12 +70,7 @@ export function commandDelta (before: CommandStats, after: CommandStats): Comman
 /** Every key under `prefix`. */
 export async function scanKeys (client: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000)
-    cursor = next
-    keys.push(...batch)
-  } while (cursor !== '0')
+  for await (const batch of scanPrefix(client, prefix, 5000)) keys.push(...batch)
   return keys
 }
 

@@ -1,4 +1,5 @@
 /** The eleven stories of issue 5, each a claim of ../shared/seeds told against the real server. */
+import { COOKIES } from '../harness/fixtures.js'
 import { promised, type LoginEvent, type Promised } from '../harness/promises.js'
 import { hasRedisServer, startRedisServer } from '../harness/redis.js'
 import { waitReady } from '../harness/server.js'
@@ -296,9 +297,9 @@ export const SCENARIOS: Scenario[] = [
       const seen = await s.judge(browser)
       s.check(seen.outcome === 'until-exp', `the access token expired on its own (${seen.detail})`)
       s.say('the client sees token_expired and refreshes without asking alice for her password')
-      const before = browser.client.cookies.get('rt')?.value
+      const before = browser.client.cookies.get(COOKIES.refresh)?.value
       const r = await browser.refresh()
-      s.check(r.status === 200 && browser.client.cookies.get('rt')?.value !== before, 'the refresh token rotated (a new one replaced the spent one)')
+      s.check(r.status === 200 && browser.client.cookies.get(COOKIES.refresh)?.value !== before, 'the refresh token rotated (a new one replaced the spent one)')
       const retry = await browser.call('/api/me')
       return r.status === 200 && retry.status === 200 ? { outcome: 'silent-refresh', detail: `expired after ${seen.seconds ?? '?'} s; refreshed, retried: 200` } : { outcome: 'rejected', detail: `${r.status} ${errorOf(r)}` }
     }

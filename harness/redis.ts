@@ -97,18 +97,23 @@ export async function startRedisServer (options: { persist?: boolean } = {}): Pr
   return server
 }
 
+/** Every key under `prefix`, in the batches SCAN returns (`count` a batch, as a hint). */
+export async function * scanPrefix (client: Redis, prefix: string, count = 1000): AsyncGenerator<string[]> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', count)
+    cursor = next
+    if (keys.length > 0) yield keys
+  } while (cursor !== '0')
+}
+
 /** Deletes every key under `prefix` (only keys the caller created); a Redis that is gone is fine. */
 export async function deleteKeys (url: string, prefix: string): Promise<number> {
   const client = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null })
   client.on('error', () => {})
   let deleted = 0
   try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) deleted += await client.del(...keys)
-    } while (cursor !== '0')
+    for await (const keys of scanPrefix(client, prefix)) deleted += await client.del(...keys)
   } catch {
     // A Redis that a fault test already killed keeps nothing to clean.
   } finally {

@@ -5,6 +5,7 @@ import type { Config } from '../../src/config/config.js'
 import { startInProcess } from '../../harness/in-process.js'
 import { HARNESS_ENV } from '../../harness/server.js'
 import { Client } from './http.js'
+import { TEST_JWT_SECRET } from './jwt.js'
 import { deleteKeys, testRedisUrl } from './redis.js'
 
 export interface TestApp {
@@ -24,7 +25,7 @@ export function testEnv (env: Record<string, string> = {}): Record<string, strin
     LOGIN_RATE_LIMIT: 'off',
     LOG_LEVEL: 'silent',
     SESSION_SECRET: 'test-session-secret-test-session-secret',
-    JWT_SECRET: 'test-jwt-secret-test-jwt-secret-test-jwt',
+    JWT_SECRET: TEST_JWT_SECRET,
     KEY_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
     ...env
   }

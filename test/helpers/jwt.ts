@@ -33,25 +33,25 @@ export const segment = (value: unknown): string => Buffer.from(JSON.stringify(va
 
 export type Signer = (payload: Record<string, unknown>, options?: Record<string, unknown>) => string
 
-/**
- * A token signer built on @fastify/jwt in a throwaway Fastify instance, for forging tokens with any
- * key, algorithm, header or claims. Closed at teardown.
- */
-export async function makeSigner (t: Test, options: FastifyJWTOptions): Promise<Signer> {
+/** @fastify/jwt with `options` in a throwaway Fastify instance, closed at teardown. */
+async function jwtPlugin (t: Test, options: FastifyJWTOptions): Promise<ReturnType<typeof Fastify>['jwt']> {
   const f = Fastify({ logger: false })
   await f.register(fastifyJwt, options)
   await f.ready()
   t.teardown(async () => { await f.close() })
-  return (payload, signOptions) => f.jwt.sign(payload, signOptions as any)
+  return f.jwt
+}
+
+/** A token signer on @fastify/jwt, for forging tokens with any key, algorithm, header or claims. */
+export async function makeSigner (t: Test, options: FastifyJWTOptions): Promise<Signer> {
+  const jwt = await jwtPlugin(t, options)
+  return (payload, signOptions) => jwt.sign(payload, signOptions as any)
 }
 
 /** A verifier on @fastify/jwt with the given options (another service checking our tokens). */
 export async function makeVerifier (t: Test, options: FastifyJWTOptions): Promise<(token: string) => Record<string, any>> {
-  const f = Fastify({ logger: false })
-  await f.register(fastifyJwt, options)
-  await f.ready()
-  t.teardown(async () => { await f.close() })
-  return token => f.jwt.verify(token)
+  const jwt = await jwtPlugin(t, options)
+  return token => jwt.verify(token)
 }
 
 /** Claims that pass the server's checks for the given user (sub/ver/sid may still be checked by the mode). */
