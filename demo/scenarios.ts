@@ -21,11 +21,12 @@ export interface Scenario {
 }
 
 type PerStrategy<T> = Record<Target['strategy'], T>
-const by = (table: PerStrategy<Expected>) => (t: Target): Expected => table[t.strategy]
+/** The outcome a story expects of a target, with the reason for each strategy. */
+const expecting = (outcome: (t: Target) => Outcome, why: PerStrategy<string>) => (t: Target): Expected => ({ outcome: outcome(t), why: why[t.strategy] })
 
 /** A story's outcome as harness/promises.ts promises it for `event`, in the story's words, with its reasons. */
 const promisedOutcome = (event: LoginEvent, why: PerStrategy<string>, words: (p: Promised, t: Target) => Outcome = p => p === 'immediate' ? 'rejected' : 'until-exp') =>
-  (t: Target): Expected => ({ outcome: words(promised(t.strategy, event), t), why: why[t.strategy] })
+  expecting(t => words(promised(t.strategy, event), t), why)
 
 /** Restores alice after a scenario that changed her account (matters with --url, harmless otherwise). */
 async function restoreAlice (s: Story, server: Awaited<ReturnType<Story['server']>>): Promise<void> {
@@ -42,16 +43,14 @@ export const SCENARIOS: Scenario[] = [
     slug: 'login',
     title: 'Log in and call a protected route',
     claim: 'A session is a random id in a cookie plus a record on the server; a JWT carries its claims itself and is checked by signature (seeds 003, 004). Watch the store ops: what each request costs.',
-    expect: by({
-      session: { outcome: 'works', why: 'the cookie\'s id finds the record: 1 store read per request' },
-      'jwt-none': { outcome: 'works', why: 'signature and exp are checked locally: 0 store reads' },
-      'jwt-denylist': { outcome: 'works', why: 'signature, then one denylist lookup: 1 store read' },
-      'jwt-version': { outcome: 'works', why: 'signature, then the user\'s version: 1 store read' }
+    expect: expecting(() => 'works', {
+      session: 'the cookie\'s id finds the record: 1 store read per request',
+      'jwt-none': 'signature and exp are checked locally: 0 store reads',
+      'jwt-denylist': 'signature, then one denylist lookup: 1 store read',
+      'jwt-version': 'signature, then the user\'s version: 1 store read'
     }),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { browser } = await s.aliceLoggedIn()
       await browser.inspect()
       const me = await browser.call('/api/me')
       s.check(me.storeOps === (s.target.strategy === 'jwt-none' ? '0' : '1'), `x-auth-store-ops is ${me.storeOps ?? 'missing'} (${s.target.strategy === 'jwt-none' ? '0: nothing looked up' : '1 round trip'})`)
@@ -71,9 +70,7 @@ export const SCENARIOS: Scenario[] = [
       'jwt-version': 'logout does not change the user\'s version, so the token\'s ver still matches'
     }),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { server, browser } = await s.aliceLoggedIn()
       const old = s.actor(server, 'the old copy')
       browser.stealInto(old)
       s.say('alice logs out; we kept a copy of what her browser held before')
@@ -100,9 +97,7 @@ export const SCENARIOS: Scenario[] = [
       'jwt-version': 'the change bumped the user\'s version, so the old token is refused and a refresh brings the new role'
     }, (p, t) => p === 'until-exp' ? 'until-refresh' : t.strategy === 'session' ? 'at-once' : 'old-token-rejected'),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { server, browser } = await s.aliceLoggedIn()
       await browser.call('/api/admin')
       const a = await s.admin(server)
       s.say('the admin promotes alice to admin')
@@ -138,9 +133,7 @@ export const SCENARIOS: Scenario[] = [
       'jwt-version': 'disable bumped the version (and the user record says disabled)'
     }),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { server, browser } = await s.aliceLoggedIn()
       const a = await s.admin(server)
       try {
         await a.change('alice', 'disable')
@@ -266,17 +259,15 @@ export const SCENARIOS: Scenario[] = [
     title: 'The access token expires and the client refreshes silently',
     claim: 'Short-lived access tokens plus a long-lived refresh token: when the access token expires, the client quietly gets a new one (seeds 001, 002, 003). A session instead slides: it lives while used and ends when idle (seed 004).',
     needsOwnServers: 'short lifetimes (JWT_ACCESS_TTL=4s, SESSION_IDLE_TTL=3s)',
-    expect: by({
-      session: { outcome: 'idle-expiry', why: 'the idle timeout slides with activity and ends a session left idle (SESSION_IDLE_TTL=3s here)' },
-      'jwt-none': { outcome: 'silent-refresh', why: 'token_expired → POST /jwt/refresh → new access token, no new login' },
-      'jwt-denylist': { outcome: 'silent-refresh', why: 'same refresh flow in every mode' },
-      'jwt-version': { outcome: 'silent-refresh', why: 'same refresh flow in every mode' }
+    expect: expecting(t => t.strategy === 'session' ? 'idle-expiry' : 'silent-refresh', {
+      session: 'the idle timeout slides with activity and ends a session left idle (SESSION_IDLE_TTL=3s here)',
+      'jwt-none': 'token_expired → POST /jwt/refresh → new access token, no new login',
+      'jwt-denylist': 'same refresh flow in every mode',
+      'jwt-version': 'same refresh flow in every mode'
     }),
     async run (s) {
       if (s.kind === 'session') {
-        const server = await s.server({ SESSION_IDLE_TTL: '3s' })
-        const browser = s.actor(server, 'alice\'s browser')
-        await browser.login(alice)
+        const { browser } = await s.aliceLoggedIn({ SESSION_IDLE_TTL: '3s' })
         s.say('alice keeps working: one request a second for 4.5 s, longer than the 3 s idle timeout')
         let ok = true
         for (let i = 0; i < 5; i++) {
@@ -290,9 +281,7 @@ export const SCENARIOS: Scenario[] = [
         const r = await browser.call('/api/me')
         return ok && errorOf(r) === 'session_expired' ? { outcome: 'idle-expiry', detail: 'active 4.5 s: 200s; after 3.5 s idle: 401 session_expired' } : { outcome: 'works', detail: `${r.status} ${errorOf(r)}` }
       }
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { browser } = await s.aliceLoggedIn()
       s.mark()
       const seen = await s.judge(browser)
       s.check(seen.outcome === 'until-exp', `the access token expired on its own (${seen.detail})`)
@@ -375,11 +364,11 @@ export const SCENARIOS: Scenario[] = [
     title: 'Redis goes down and comes back',
     claim: 'Whatever needs the store fails when the store is down; a stateless JWT keeps verifying (seeds 002, 004). The server must fail closed (503, never a 200 it cannot check) and recover by itself.',
     needsOwnServers: 'a Redis of its own to stop and start',
-    expect: by({
-      session: { outcome: 'fails-closed', why: 'every request needs the session record: 503 while Redis is down' },
-      'jwt-none': { outcome: 'keeps-working', why: 'access tokens need no store; refresh and login do (503)' },
-      'jwt-denylist': { outcome: 'fails-closed', why: 'the denylist cannot be checked, so the token is not trusted: 503' },
-      'jwt-version': { outcome: 'fails-closed', why: 'the version cannot be checked: 503' }
+    expect: expecting(t => t.strategy === 'jwt-none' ? 'keeps-working' : 'fails-closed', {
+      session: 'every request needs the session record: 503 while Redis is down',
+      'jwt-none': 'access tokens need no store; refresh and login do (503)',
+      'jwt-denylist': 'the denylist cannot be checked, so the token is not trusted: 503',
+      'jwt-version': 'the version cannot be checked: 503'
     }),
     async run (s) {
       if (!hasRedisServer()) {

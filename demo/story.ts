@@ -115,6 +115,14 @@ export class Story {
     return server
   }
 
+  /** How most stories open: a server (with `env`) and alice's browser, logged in. */
+  async aliceLoggedIn (env: Record<string, string> = {}): Promise<{ server: RunningServer, browser: Actor }> {
+    const server = await this.server(env)
+    const browser = this.actor(server, 'alice\'s browser')
+    await browser.login(alice)
+    return { server, browser }
+  }
+
   /** Registers extra teardown work (run in reverse order). */
   onCleanup (fn: () => Promise<void>): void { this.cleanups.push(fn) }
 
