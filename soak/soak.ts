@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { COOKIES, benchUser, type Login } from '../harness/fixtures.js'
+import { BENCH_PASSWORD, COOKIES, benchUser, type Login } from '../harness/fixtures.js'
 import { RawClient, cookieValue, type RawReply } from '../harness/http.js'
 import { loginAdmin, loginSession } from '../harness/login.js'
 import { mechanismOf, promised, type LoginEvent } from '../harness/promises.js'
@@ -146,7 +146,7 @@ class Worker {
   }
 
   private pick (): string { return this.users[1 + Math.floor(Math.random() * (this.users.length - 1))]! }
-  private cred (username: string): Login { return { username, password: benchUser(0).password } }
+  private cred (username: string): Login { return { username, password: BENCH_PASSWORD } }
   /** What the access token of a login gets after `event`, as harness/promises.ts says the mode promises. */
   private accessAfter (event: LoginEvent): { status: number, error: string | undefined } {
     return promised(mechanismOf('jwt', this.mode), event) === 'immediate' ? { status: 401, error: 'token_revoked' } : { status: 200, error: undefined }
