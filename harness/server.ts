@@ -90,10 +90,10 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
   })
   const lines: string[] = []
   const errors: string[] = []
-  let rest = ''
-  const keep = (chunk: Buffer): void => {
-    const split = (rest + chunk.toString('utf8')).split('\n')
-    rest = split.pop() ?? ''
+  const partial = { stdout: '', stderr: '' }
+  const keep = (stream: keyof typeof partial) => (chunk: Buffer): void => {
+    const split = (partial[stream] + chunk.toString('utf8')).split('\n')
+    partial[stream] = split.pop() ?? ''
     for (const line of split) {
       if (line === '') continue
       lines.push(line)
@@ -101,13 +101,13 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
     }
     if (lines.length > 50) lines.splice(0, lines.length - 50)
   }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
+  child.stdout.on('data', keep('stdout'))
+  child.stderr.on('data', keep('stderr'))
   const killOnExit = (): void => { child.kill('SIGKILL') }
   process.once('exit', killOnExit)
   const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
   const alive = (): boolean => child.exitCode === null && child.signalCode === null
-  const output = (): string => [...lines, rest].join('\n')
+  const output = (): string => [...lines, partial.stdout, partial.stderr].filter(l => l !== '').join('\n')
 
   const url = `http://127.0.0.1:${port}`
   try {
