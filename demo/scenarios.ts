@@ -4,7 +4,8 @@ import { promised, type LoginEvent, type Promised } from '../harness/promises.js
 import { hasRedisServer, startRedisServer } from '../harness/redis.js'
 import { waitReady } from '../harness/server.js'
 import { newKeyPrefix } from './servers.js'
-import { alice, bob, errorOf, sleep, type Observation, type Outcome, type Story, type Target } from './story.js'
+import type { RunningServer } from './servers.js'
+import { alice, bob, errorOf, sleep, type AdminActor, type Observation, type Outcome, type Story, type Target } from './story.js'
 
 export interface Expected { outcome: Outcome, why: string }
 
@@ -28,12 +29,22 @@ const expecting = (outcome: (t: Target) => Outcome, why: PerStrategy<string>) =>
 const promisedOutcome = (event: LoginEvent, why: PerStrategy<string>, words: (p: Promised, t: Target) => Outcome = p => p === 'immediate' ? 'rejected' : 'until-exp') =>
   expecting(t => words(promised(t.strategy, event), t), why)
 
-/** Restores alice after a scenario that changed her account (matters with --url, harmless otherwise). */
-async function restoreAlice (s: Story, server: Awaited<ReturnType<Story['server']>>): Promise<void> {
-  if (s.target.url === null) return
+/**
+ * An admin of the story's strategy changes alice's account in `body`; alice is restored afterwards
+ * (matters with --url, harmless otherwise).
+ */
+async function adminOnAlice (s: Story, server: RunningServer, body: (a: AdminActor) => Promise<Observation>): Promise<Observation> {
   const a = await s.admin(server)
-  for (const [change, body] of [['enable', undefined], ['role', { role: 'user' }], ['password', { password: alice.password }]] as const) {
-    await a.client.request('POST', `/admin/users/alice/${change}`, { ...(body === undefined ? {} : { json: body }), bearer: a.access })
+  try {
+    return await body(a)
+  } finally {
+    if (s.target.url !== null) {
+      // A fresh admin login: the story's admin token may have expired while the story waited.
+      const restorer = await s.admin(server)
+      for (const [change, json] of [['enable', undefined], ['role', { role: 'user' }], ['password', { password: alice.password }]] as const) {
+        await restorer.client.request('POST', `/admin/users/alice/${change}`, { ...(json === undefined ? {} : { json }), bearer: restorer.access })
+      }
+    }
   }
 }
 
@@ -99,10 +110,9 @@ export const SCENARIOS: Scenario[] = [
     async run (s) {
       const { server, browser } = await s.aliceLoggedIn()
       await browser.call('/api/admin')
-      const a = await s.admin(server)
-      s.say('the admin promotes alice to admin')
-      await a.change('alice', 'role', { role: 'admin' })
-      try {
+      return await adminOnAlice(s, server, async a => {
+        s.say('the admin promotes alice to admin')
+        await a.change('alice', 'role', { role: 'admin' })
         if (s.kind === 'session') {
           const r = await browser.call('/api/admin')
           await browser.inspect()
@@ -116,9 +126,7 @@ export const SCENARIOS: Scenario[] = [
         if (seen.outcome === 'until-exp') return { outcome: 'until-refresh', detail: `old role for ${seen.seconds ?? '?'} s, new role after refresh`, ...(seen.seconds === undefined ? {} : { seconds: seen.seconds }) }
         if (seen.outcome === 'rejected') return { outcome: 'old-token-rejected', detail: `${seen.detail}; refresh → new role` }
         return { outcome: 'works', detail: `the old role stayed: ${seen.detail}` }
-      } finally {
-        await restoreAlice(s, server)
-      }
+      })
     }
   },
   {
@@ -134,8 +142,7 @@ export const SCENARIOS: Scenario[] = [
     }),
     async run (s) {
       const { server, browser } = await s.aliceLoggedIn()
-      const a = await s.admin(server)
-      try {
+      return await adminOnAlice(s, server, async a => {
         await a.change('alice', 'disable')
         const seen = await s.judge(browser)
         if (s.kind === 'jwt') {
@@ -147,9 +154,7 @@ export const SCENARIOS: Scenario[] = [
         s.check(login.status === 403 && errorOf(login) === 'account_disabled', `a new login is refused (${login.status} ${errorOf(login)})`)
         await a.change('alice', 'enable')
         return seen
-      } finally {
-        await restoreAlice(s, server)
-      }
+      })
     }
   },
   {
@@ -169,8 +174,7 @@ export const SCENARIOS: Scenario[] = [
       const phone = s.actor(server, 'alice\'s phone')
       await laptop.login(alice)
       await phone.login(alice)
-      const a = await s.admin(server)
-      try {
+      return await adminOnAlice(s, server, async a => {
         await a.change('alice', 'password', { password: 'a-brand-new-password' })
         const phoneNow = await phone.call('/api/me')
         const seen = await s.judge(laptop)
@@ -180,9 +184,7 @@ export const SCENARIOS: Scenario[] = [
         const newPw = await s.actor(server, 'alice with the new password').login({ username: 'alice', password: 'a-brand-new-password' }, { quiet: true })
         s.check(newPw.status === 200, `the new password does (${newPw.status})`)
         return seen
-      } finally {
-        await restoreAlice(s, server)
-      }
+      })
     }
   },
   {

@@ -1,6 +1,6 @@
 /**
- * The harness's HTTP clients: `send` (one fetch), `Client` (fetch with a cookie jar that keeps the
- * attributes the server set) and `RawClient` (node:http over one keep-alive agent, for any header bytes
+ * The harness's HTTP clients: `send` (one fetch), `JarClient` (fetch with a cookie jar; `Client` keeps
+ * the attributes the server set) and `RawClient` (node:http over one keep-alive agent, for any header bytes
  * and for load), plus the readers every caller needs: bodies, Set-Cookie headers and JWT payloads.
  */
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
@@ -83,26 +83,43 @@ export async function send<T = any> (url: string, method: string, options: SendO
   }
 }
 
+/**
+ * fetch with a cookie jar: every Set-Cookie is kept (a clearing one deletes), and `cookieHeader(path)` is sent
+ * with each request. `C` is how the jar holds a cookie: its value (tests), or the whole Set-Cookie (demo).
+ */
+export abstract class JarClient<C> {
+  readonly cookies = new Map<string, C>()
+
+  constructor (readonly baseUrl: string, readonly userAgent?: string) {}
+
+  /** What the jar keeps of a cookie the server set. */
+  protected abstract hold (c: SetCookie): C
+
+  /** The Cookie header for a request to `path` ('' for none). */
+  abstract cookieHeader (path?: string): string
+
+  async request<T = any> (method: string, path: string, options: SendOptions = {}): Promise<Reply<T>> {
+    const headers = this.userAgent === undefined ? options.headers : { 'user-agent': this.userAgent, ...options.headers }
+    const reply = await send<T>(this.baseUrl + path, method, { ...options, headers, cookie: this.cookieHeader(path) })
+    for (const c of reply.setCookies) {
+      if (clearsCookie(c)) this.cookies.delete(c.name)
+      else this.cookies.set(c.name, this.hold(c))
+    }
+    return reply
+  }
+}
+
 /** A cookie as the client holds it: the attributes exactly as the server's Set-Cookie gave them. */
 export interface HeldCookie extends SetCookie {
   receivedAt: number
 }
 
-/** A browser-like client: a cookie jar (sent by path), an optional user agent. */
-export class Client {
-  readonly cookies = new Map<string, HeldCookie>()
+/** A browser-like client: keeps each cookie's attributes and sends it only under its Path. */
+export class Client extends JarClient<HeldCookie> {
+  protected hold (c: SetCookie): HeldCookie { return { ...c, receivedAt: Date.now() } }
 
-  constructor (public baseUrl: string, readonly userAgent?: string) {}
-
-  async request<T = any> (method: string, path: string, options: SendOptions = {}): Promise<Reply<T>> {
-    const sendable = [...this.cookies.values()].filter(c => path.startsWith(String(c.attributes.path ?? '/')))
-    const headers = this.userAgent === undefined ? options.headers : { 'user-agent': this.userAgent, ...options.headers }
-    const reply = await send<T>(this.baseUrl + path, method, { ...options, headers, cookie: sendable.map(c => `${c.name}=${c.value}`).join('; ') })
-    for (const c of reply.setCookies) {
-      if (clearsCookie(c)) this.cookies.delete(c.name)
-      else this.cookies.set(c.name, { ...c, receivedAt: Date.now() })
-    }
-    return reply
+  cookieHeader (path = '/'): string {
+    return [...this.cookies.values()].filter(c => path.startsWith(String(c.attributes.path ?? '/'))).map(c => `${c.name}=${c.value}`).join('; ')
   }
 
   /** A copy of this client's cookies in another client: what a thief holds after copying them. */

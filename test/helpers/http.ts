@@ -1,5 +1,5 @@
-/** A minimal HTTP client for tests: real requests (harness/http.ts send), a cookie jar of name → value. */
-import { clearsCookie, send, type Reply, type SendOptions } from '../../harness/http.js'
+/** A minimal HTTP client for tests: the harness's fetch client (harness/http.ts) with a jar of name → value. */
+import { JarClient, type Reply, type SetCookie } from '../../harness/http.js'
 
 export { parseSetCookie, type Reply, type SetCookie } from '../../harness/http.js'
 
@@ -10,22 +10,12 @@ export interface RequestOptions {
   bearer?: string
 }
 
-export class Client {
-  readonly cookies = new Map<string, string>()
+export class Client extends JarClient<string> {
+  protected hold (c: SetCookie): string { return c.value }
 
-  constructor (readonly baseUrl: string) {}
-
+  /** Every cookie of the jar (tests set paths by hand where it matters). */
   cookieHeader (): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-  }
-
-  async request<T = any> (method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
-    const reply = await send<T>(this.baseUrl + path, method, { ...options, cookie: this.cookieHeader() } satisfies SendOptions)
-    for (const c of reply.setCookies) {
-      if (clearsCookie(c)) this.cookies.delete(c.name)
-      else this.cookies.set(c.name, c.value)
-    }
-    return reply
   }
 
   get<T = any> (path: string, options?: RequestOptions): Promise<Reply<T>> { return this.request('GET', path, options) }
