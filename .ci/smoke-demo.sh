@@ -5,12 +5,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
-npx tsc -p demo/tsconfig.json || { echo "demo does not compile"; exit 1; }
+npx tsc -p tsconfig.json --noEmit || { echo "demo does not compile"; exit 1; }
 status=0
 for store in memory redis; do
   out="test-artifacts/demo-${store}.json"
-  # dist/ is already built by .ci/run; run the compiled runner directly so stdout is only JSON.
-  node dist/demo-cli/demo/run.js --json --store "$store" > "$out"
+  # dist/ is already built by .ci/run; run the runner with tsx directly (not npm run) so stdout is only JSON.
+  npx tsx demo/run.ts --json --store "$store" > "$out"
   rc=$?
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))

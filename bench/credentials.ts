@@ -1,9 +1,7 @@
-import { loginJwt, loginSession, type Credential } from './http.js'
+import { benchUser } from '../harness/fixtures.js'
+import { login, type Credential } from './http.js'
 import type { Scenario } from './scenarios.js'
 import { mapLimit } from './util.js'
-
-export const BENCH_PASSWORD = 'bench-password'
-export const benchUser = (i: number): string => `bench${i}`
 
 export interface Logins {
   credentials: Credential[]
@@ -18,9 +16,7 @@ export interface Logins {
 export async function loginUsers (url: string, scenario: Scenario, count: number, concurrency = 8): Promise<Logins> {
   const started = Date.now()
   if (scenario.kind === 'baseline') return { credentials: [{ username: 'anonymous', header: null, bytes: 0 }], ms: 0, concurrency }
-  const names = Array.from({ length: count }, (_, i) => benchUser(i))
-  const credentials = await mapLimit(names, concurrency, async name => scenario.kind === 'session'
-    ? await loginSession(url, name, BENCH_PASSWORD)
-    : await loginJwt(url, name, BENCH_PASSWORD))
+  const kind = scenario.kind
+  const credentials = await mapLimit(Array.from({ length: count }, (_, i) => benchUser(i)), concurrency, async who => await login(url, kind, who))
   return { credentials, ms: Date.now() - started, concurrency }
 }

@@ -1,50 +1,35 @@
 import { Redis } from 'ioredis'
-import { deleteKeys, hasRedisServer, startRedisServer, waitForRedis, type RedisServer } from '../tools/redis-server.js'
-
-export { freePort } from '../tools/redis-server.js'
+import { deleteKeys, openRedis, scanPrefix, type HarnessRedis } from '../harness/redis.js'
 
 export interface BenchRedis {
   url: string
   /** 'REDIS_URL' (shared, never flushed: only our own prefix is deleted) or 'throwaway' (started by the bench). */
-  source: 'REDIS_URL' | 'throwaway'
+  source: HarnessRedis['source']
   version: string
   client: Redis
   close: () => Promise<void>
 }
 
-function connect (url: string): Redis {
-  const client = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: false, retryStrategy: () => null, lazyConnect: true })
-  client.on('error', () => {})
-  return client
-}
-
 /**
- * The Redis the redis scenarios use: REDIS_URL when set, else a throwaway `redis-server` on a free
- * port (no persistence) that the bench stops at the end. Returns null when neither is available.
+ * The Redis the redis scenarios use, by the harness's policy (harness/redis.ts openRedis): REDIS_URL,
+ * else a throwaway `redis-server` that the bench stops at the end, else null (skipped loudly).
  */
 export async function openBenchRedis (): Promise<BenchRedis | null> {
-  let url = process.env.REDIS_URL
-  let own: RedisServer | null = null
-  let source: BenchRedis['source'] = 'REDIS_URL'
-  if (url === undefined || url === '') {
-    if (!hasRedisServer()) return null
-    own = await startRedisServer()
-    url = own.url
-    source = 'throwaway'
-  }
-  await waitForRedis(url)
-  const client = connect(url)
+  const redis = await openRedis('every Redis scenario of the bench')
+  if (redis === null) return null
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableAutoPipelining: false, retryStrategy: () => null, lazyConnect: true })
+  client.on('error', () => {})
   await client.connect()
   const info = await client.info('server')
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown'
   return {
-    url,
-    source,
+    url: redis.url,
+    source: redis.source,
     version,
     client,
     async close () {
       client.disconnect()
-      await own?.dispose()
+      await redis.dispose()
     }
   }
 }
@@ -85,12 +70,7 @@ export function commandDelta (before: CommandStats, after: CommandStats): Comman
 /** Every key under `prefix`. */
 export async function scanKeys (client: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000)
-    cursor = next
-    keys.push(...batch)
-  } while (cursor !== '0')
+  for await (const batch of scanPrefix(client, prefix, 5000)) keys.push(...batch)
   return keys
 }
 

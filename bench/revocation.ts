@@ -1,11 +1,17 @@
-import { authOf, call, loginJwt, loginSession, type Auth, type Credential } from './http.js'
-import { BENCH_PASSWORD, benchUser } from './credentials.js'
-import { BENCH_ADMIN_PASSWORD, serverEnv, type Scenario } from './scenarios.js'
+import { benchUser, type Login } from '../harness/fixtures.js'
+import { decodeJwt } from '../harness/http.js'
+import { loginAdmin } from '../harness/login.js'
+import { endsRefreshFamily, mechanismOf, promised, type Promised } from '../harness/promises.js'
+import { authOf, call, login, loginJwt, type Auth, type Credential } from './http.js'
+import { serverEnv, type Scenario } from './scenarios.js'
 import { startServer } from './server-process.js'
-import { jwtPayload, sleep } from './util.js'
+import { sleep } from './util.js'
 
+/** The events the matrix observes (of harness/promises.ts EVENTS; theft by refresh-token reuse is observed apart). */
 export const EVENTS = ['logout', 'revoke', 'role', 'disable', 'password'] as const
 export type RevocationEvent = typeof EVENTS[number]
+
+const jwtPayload = (token: string): Record<string, unknown> => decodeJwt(token).payload
 
 /** A strategy/mode whose revocation behaviour is checked. */
 export interface RevocationTarget {
@@ -23,14 +29,9 @@ export const REVOCATION_TARGETS: readonly RevocationTarget[] = [
   { name: 'jwt-version', kind: 'jwt', store: 'redis', env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'version' } }
 ]
 
-/** What each strategy promises (issue 3 and the session README): 'immediate' or 'until-exp' per event. */
-export function promised (target: string, event: RevocationEvent): 'immediate' | 'until-exp' {
-  if (target.startsWith('session')) return 'immediate'
-  if (target === 'jwt-none') return 'until-exp'
-  if (target === 'jwt-denylist') return event === 'role' ? 'until-exp' : 'immediate'
-  // Version mode rejects what bumps the user's version (issue 3); a plain logout ends only the family.
-  if (target === 'jwt-version') return event === 'logout' ? 'until-exp' : 'immediate'
-  return 'immediate'
+/** What the target promises for `event` (harness/promises.ts): 'immediate' or 'until-exp'. */
+export function promisedFor (target: RevocationTarget, event: RevocationEvent): Promised {
+  return promised(mechanismOf(target.kind, target.env.JWT_REVOCATION), event)
 }
 
 export interface EventObservation {
@@ -78,32 +79,33 @@ const describe = (r: { status: number, body: any }): string => {
   return `${r.status} ${typeof r.body?.error === 'string' ? String(r.body.error) : ''}`.trim()
 }
 
-async function adminAuth (url: string, kind: 'session' | 'jwt'): Promise<Auth> {
-  return authOf(kind === 'session' ? await loginSession(url, 'admin', BENCH_ADMIN_PASSWORD) : await loginJwt(url, 'admin', BENCH_ADMIN_PASSWORD))
+async function adminAuth (url: string, kind: 'session' | 'jwt', env: Record<string, string>): Promise<Auth> {
+  return authOf(await loginAdmin(env, async who => await login(url, kind, who)))
 }
 
-async function performEvent (url: string, kind: 'session' | 'jwt', event: RevocationEvent, cred: Credential, username: string): Promise<void> {
+async function performEvent (url: string, env: Record<string, string>, kind: 'session' | 'jwt', event: RevocationEvent, cred: Credential, username: string): Promise<void> {
   let res
   if (event === 'logout') {
     res = kind === 'session'
       ? await call(url, 'POST', '/session/logout', authOf(cred))
       : await call(url, 'POST', '/jwt/logout', { bearer: cred.accessToken!, json: { refresh_token: cred.refreshToken } })
   } else {
-    const admin = await adminAuth(url, kind)
+    const admin = await adminAuth(url, kind, env)
     const body = event === 'role' ? { role: 'admin' } : event === 'password' ? { password: 'a-new-password-42' } : undefined
     res = await call(url, 'POST', `/admin/users/${username}/${event}`, { ...admin, ...(body === undefined ? {} : { json: body }) })
   }
   if (res.status >= 300) throw new Error(`${event} of ${username}: ${res.status} ${JSON.stringify(res.body)}`)
 }
 
-async function observeEvent (url: string, target: RevocationTarget, event: RevocationEvent, index: number, boundMs: number, pollMs: number): Promise<EventObservation> {
-  const username = benchUser(index)
-  const cred = target.kind === 'session' ? await loginSession(url, username, BENCH_PASSWORD) : await loginJwt(url, username, BENCH_PASSWORD)
+async function observeEvent (url: string, env: Record<string, string>, target: RevocationTarget, event: RevocationEvent, index: number, boundMs: number, pollMs: number): Promise<EventObservation> {
+  const who = benchUser(index)
+  const username = who.username
+  const cred = await login(url, target.kind, who)
   const path = `/${target.kind}/api/me`
   const before = await call(url, 'GET', path, authOf(cred))
   if (before.status !== 200) throw new Error(`${username} cannot use a fresh credential: ${describe(before)}`)
 
-  await performEvent(url, target.kind, event, cred, username)
+  await performEvent(url, env, target.kind, event, cred, username)
   const changedAt = Date.now()
   const exp = cred.accessToken === undefined ? null : Number(jwtPayload(cred.accessToken).exp)
   const untilExpSec = exp === null ? null : (exp * 1000 - changedAt) / 1000
@@ -140,7 +142,7 @@ async function observeEvent (url: string, target: RevocationTarget, event: Revoc
     }
   }
 
-  const promise = promised(target.name, event)
+  const promise = promisedFor(target, event)
   const problems: string[] = []
   if (promise === 'immediate' && observation.effect !== 'immediate') problems.push(`expected immediate, saw ${observation.effect}${observation.windowSec === null ? '' : ` after ${observation.windowSec.toFixed(1)} s`}`)
   if (promise === 'until-exp') {
@@ -149,7 +151,7 @@ async function observeEvent (url: string, target: RevocationTarget, event: Revoc
   }
   if (target.kind === 'session' && event === 'role' && observation.newRoleOnOldCredential !== true) problems.push('the session did not show the new role on the next request')
   if (target.kind === 'jwt') {
-    if (event === 'role') {
+    if (!endsRefreshFamily(event)) {
       if (familyEnded !== false) problems.push('a role change ended the refresh family')
       else if (roleAfterRefresh !== 'admin') problems.push(`refresh after a role change carried role ${roleAfterRefresh}`)
     } else if (familyEnded !== true) problems.push('the refresh family survived the event')
@@ -174,9 +176,8 @@ async function observeEvent (url: string, target: RevocationTarget, event: Revoc
  * the family's next token; the other then presents the spent copy. (The server cannot tell which one is
  * the thief, so one sequence covers both orders.)
  */
-async function observeTheft (url: string, username: string): Promise<TheftObservation> {
-  const login = await loginJwt(url, username, BENCH_PASSWORD)
-  const stolen = login.refreshToken
+async function observeTheft (url: string, who: Login): Promise<TheftObservation> {
+  const stolen = (await loginJwt(url, who)).refreshToken
   const refresh = async (token: string): Promise<{ status: number, body: any }> => await call(url, 'POST', '/jwt/refresh', { json: { refresh_token: token } })
   const firstUse = await refresh(stolen)
   if (firstUse.status !== 200) throw new Error(`first refresh failed: ${describe(firstUse)}`)
@@ -224,7 +225,7 @@ export async function runRevocation (targets: readonly RevocationTarget[], optio
       server = await startServer({ env })
       const url = server.url
       const boundMs = (options.accessTtlSec + 2) * 1000
-      const events = await Promise.all(EVENTS.map(async (event, i) => await observeEvent(url, target, event, i, boundMs, options.pollMs ?? 100)))
+      const events = await Promise.all(EVENTS.map(async (event, i) => await observeEvent(url, env, target, event, i, boundMs, options.pollMs ?? 100)))
       const theft = target.kind === 'jwt'
         ? await observeTheft(url, benchUser(7))
         : null

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis'
-import { loginUsers, BENCH_PASSWORD, benchUser } from './credentials.js'
+import { BENCH_PASSWORD, benchUser } from '../harness/fixtures.js'
+import { loginUsers } from './credentials.js'
 import { measureLoginFootprint, type FootprintKey, type LoginFootprint } from './footprint.js'
 import { runGrowth, type GrowthPoint } from './growth.js'
-import { authOf, call, loginJwt, loginSession, type Credential } from './http.js'
+import { authOf, call, login, loginJwt, type Credential } from './http.js'
 import { runLoad, runRefreshLoad, type LoadResult, type RefreshChain } from './load.js'
 import type { Output } from './progress.js'
 import { commandDelta, commandStats, type CommandDelta } from './redis.js'
@@ -186,10 +187,8 @@ export async function runScenario (scenario: Scenario, ctx: ScenarioContext): Pr
     const url = server.url
 
     if (usesRedis && scenario.kind !== 'baseline') {
-      footprint = await measureLoginFootprint(ctx.redis!, ctx.prefix, async () => {
-        if (scenario.kind === 'session') await loginSession(url, probeUser, BENCH_PASSWORD)
-        else await loginJwt(url, probeUser, BENCH_PASSWORD)
-      })
+      const kind = scenario.kind
+      footprint = await measureLoginFootprint(ctx.redis!, ctx.prefix, async () => { await login(url, kind, probeUser) })
       result.loginFootprint = { keys: footprint.keys, totalBytes: footprint.totalBytes }
     }
 
@@ -268,7 +267,7 @@ async function refreshRuns (url: string, credentials: readonly Credential[], ctx
     // A run stops with requests in flight: their tokens may be spent, so those chains start over.
     const stale = chains.filter(c => c.pending || c.broken)
     await mapLimit(stale, settings.loginConcurrency, async chain => {
-      const fresh = await loginJwt(url, chain.username, BENCH_PASSWORD)
+      const fresh = await loginJwt(url, { username: chain.username, password: BENCH_PASSWORD })
       chain.refreshToken = fresh.refreshToken
       chain.pending = false
       chain.broken = false

@@ -1,4 +1,5 @@
 /** The scenarios the bench knows, each one a separate server process with its own settings. */
+import { NON_DEMO_ENV } from '../harness/server.js'
 
 export type ScenarioKind = 'baseline' | 'session' | 'jwt'
 
@@ -127,23 +128,17 @@ export const SCENARIOS: readonly Scenario[] = [
 /** Fixed secrets, so every scenario signs the same way (never use these anywhere else). */
 export const BENCH_SESSION_SECRET = 'bench-session-secret-0123456789-abcdefghijklmnop'
 export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789-abcdefghijklmnopqrstu'
-/** The bench servers run without demo mode, so their admin (for revocation events) comes from ADMIN_PASSWORD. */
-export const BENCH_ADMIN_PASSWORD = 'bench-admin-password-0123456789'
 
 /** The settings every bench server gets, then the scenario's own. */
 export function serverEnv (scenario: Pick<Scenario, 'env' | 'store'>, options: { users: number, redisUrl: string | null, keyPrefix: string, extra?: Record<string, string> }): Record<string, string> {
   const env: Record<string, string> = {
+    // Demo routes and headers are for teaching; the bench measures the API alone. No login rate limit:
+    // every bench login comes from 127.0.0.1, and the per-address limit would stop them at 100.
+    ...NON_DEMO_ENV,
     LOG_LEVEL: 'warn',
-    // Demo routes and headers are for teaching; the bench measures the API alone.
-    DEMO_MODE: 'false',
-    // Every bench login comes from 127.0.0.1: the per-address brute-force limit would stop them at 100.
-    LOGIN_RATE_LIMIT: 'off',
-    COOKIE_SECURE: 'false',
-    PASSWORD_HASH_COST: '14',
     BENCH_USERS: String(options.users),
     SESSION_SECRET: BENCH_SESSION_SECRET,
     JWT_SECRET: BENCH_JWT_SECRET,
-    ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
     KEY_PREFIX: options.keyPrefix,
     ...scenario.env,
     ...options.extra

@@ -1,6 +1,6 @@
 /** Small helpers shared by the bench modules. */
 
-export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+export { sleep } from '../harness/server.js'
 
 export function median (values: readonly number[]): number {
   if (values.length === 0) return NaN
@@ -40,10 +40,4 @@ export function fmtInt (n: number | null | undefined): string {
 export function fmtNum (n: number | null | undefined, digits = 2): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return 'n/a'
   return n.toFixed(digits)
-}
-
-/** Decodes a JWT payload without verifying it (the bench only reads `exp` and `role`). */
-export function jwtPayload (token: string): Record<string, unknown> {
-  const part = token.split('.')[1] ?? ''
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>
 }

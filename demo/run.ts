@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { SCENARIOS, type Expected, type Scenario } from './scenarios.js'
-import { redisAnswers } from './servers.js'
+import { openRedis, type HarnessRedis } from '../harness/redis.js'
 import { OUTCOME_LABEL, STRATEGIES, Story, type Observation, type Printer, type Step, type StoreKind, type StrategyId, type Target } from './story.js'
 
 const HELP = `Usage: npm run demo -- [options]
@@ -15,7 +15,7 @@ Tells the stories of ../shared/seeds against the real server and checks each out
   --scenario LIST   scenarios to run, by number or name (comma list); default: all
                     ${SCENARIOS.map(s => `${s.id} ${s.slug}`).join(', ')}
   --strategy LIST   ${STRATEGIES.join(', ')} (comma list); default: all
-  --store KIND      memory (default) or redis (REDIS_URL, default redis://127.0.0.1:6379)
+  --store KIND      memory (default) or redis (REDIS_URL, else a throwaway redis-server)
   --url URL         use a running server (DEMO_MODE on) instead of starting one per story;
                     stories that need special settings or two servers are skipped
   --json            print only JSON (every step, the matrix, the verdict) on stdout
@@ -109,7 +109,8 @@ async function main (): Promise<void> {
   const tty = process.stdout.isTTY && !opts.json && process.env.NO_COLOR === undefined
   const c = colours(tty)
   const out = (s: string): void => { if (!opts.json) process.stdout.write(`${s}\n`) }
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  let redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  let redis: HarnessRedis | null = null
   let store = opts.store
   let strategies = opts.strategies
   if (opts.url !== null) {
@@ -117,8 +118,11 @@ async function main (): Promise<void> {
     store = info.store
     strategies = strategies.filter(s => info.strategies.includes(s))
     if (strategies.length === 0) usage(`--url: the server offers ${info.strategies.join(', ')}, none of --strategy`)
-  } else if (store === 'redis' && !await redisAnswers(redisUrl)) {
-    usage(`--store redis: no Redis answers at ${redisUrl} (set REDIS_URL)`)
+  } else if (store === 'redis') {
+    // The harness's Redis policy: REDIS_URL, else a throwaway redis-server, else every story is skipped loudly (an error under CI=true).
+    redis = await openRedis('every story of the demo with --store redis')
+    if (redis === null) opts.scenarios = []
+    else redisUrl = redis.url
   }
 
   // Stories run concurrently (--jobs), but their output appears in order: the oldest unfinished story
@@ -238,6 +242,7 @@ async function main (): Promise<void> {
       ? c.green(`All ${results.length} outcomes as expected (${Math.round((Date.now() - started) / 1000)} s).`)
       : c.red(`${mismatches} of ${results.length} outcomes differ from what the strategy promises (see ✘ above).`))
   }
+  await redis?.dispose()
   process.exitCode = ok ? 0 : 1
 }
 

@@ -1,6 +1,11 @@
 /** The eleven stories of issue 5, each a claim of ../shared/seeds told against the real server. */
-import { hasRedisServer, newKeyPrefix, redisAnswers, startRedisServer } from './servers.js'
-import { admin, alice, errorOf, sleep, type Observation, type Outcome, type Story, type Target } from './story.js'
+import { COOKIES } from '../harness/fixtures.js'
+import { promised, type LoginEvent, type Promised } from '../harness/promises.js'
+import { hasRedisServer, startRedisServer } from '../harness/redis.js'
+import { waitReady } from '../harness/server.js'
+import { newKeyPrefix } from './servers.js'
+import type { RunningServer } from './servers.js'
+import { alice, bob, errorOf, sleep, type AdminActor, type Observation, type Outcome, type Story, type Target } from './story.js'
 
 export interface Expected { outcome: Outcome, why: string }
 
@@ -17,14 +22,29 @@ export interface Scenario {
 }
 
 type PerStrategy<T> = Record<Target['strategy'], T>
-const by = (table: PerStrategy<Expected>) => (t: Target): Expected => table[t.strategy]
+/** The outcome a story expects of a target, with the reason for each strategy. */
+const expecting = (outcome: (t: Target) => Outcome, why: PerStrategy<string>) => (t: Target): Expected => ({ outcome: outcome(t), why: why[t.strategy] })
 
-/** Restores alice after a scenario that changed her account (matters with --url, harmless otherwise). */
-async function restoreAlice (s: Story, server: Awaited<ReturnType<Story['server']>>): Promise<void> {
-  if (s.target.url === null) return
+/** A story's outcome as harness/promises.ts promises it for `event`, in the story's words, with its reasons. */
+const promisedOutcome = (event: LoginEvent, why: PerStrategy<string>, words: (p: Promised, t: Target) => Outcome = p => p === 'immediate' ? 'rejected' : 'until-exp') =>
+  expecting(t => words(promised(t.strategy, event), t), why)
+
+/**
+ * An admin of the story's strategy changes alice's account in `body`; alice is restored afterwards
+ * (matters with --url, harmless otherwise).
+ */
+async function adminOnAlice (s: Story, server: RunningServer, body: (a: AdminActor) => Promise<Observation>): Promise<Observation> {
   const a = await s.admin(server)
-  for (const [change, body] of [['enable', undefined], ['role', { role: 'user' }], ['password', { password: alice.password }]] as const) {
-    await a.client.request('POST', `/admin/users/alice/${change}`, { ...(body === undefined ? {} : { json: body }), bearer: a.access })
+  try {
+    return await body(a)
+  } finally {
+    if (s.target.url !== null) {
+      // A fresh admin login: the story's admin token may have expired while the story waited.
+      const restorer = await s.admin(server)
+      for (const [change, json] of [['enable', undefined], ['role', { role: 'user' }], ['password', { password: alice.password }]] as const) {
+        await restorer.client.request('POST', `/admin/users/alice/${change}`, { ...(json === undefined ? {} : { json }), bearer: restorer.access })
+      }
+    }
   }
 }
 
@@ -34,16 +54,14 @@ export const SCENARIOS: Scenario[] = [
     slug: 'login',
     title: 'Log in and call a protected route',
     claim: 'A session is a random id in a cookie plus a record on the server; a JWT carries its claims itself and is checked by signature (seeds 003, 004). Watch the store ops: what each request costs.',
-    expect: by({
-      session: { outcome: 'works', why: 'the cookie\'s id finds the record: 1 store read per request' },
-      'jwt-none': { outcome: 'works', why: 'signature and exp are checked locally: 0 store reads' },
-      'jwt-denylist': { outcome: 'works', why: 'signature, then one denylist lookup: 1 store read' },
-      'jwt-version': { outcome: 'works', why: 'signature, then the user\'s version: 1 store read' }
+    expect: expecting(() => 'works', {
+      session: 'the cookie\'s id finds the record: 1 store read per request',
+      'jwt-none': 'signature and exp are checked locally: 0 store reads',
+      'jwt-denylist': 'signature, then one denylist lookup: 1 store read',
+      'jwt-version': 'signature, then the user\'s version: 1 store read'
     }),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { browser } = await s.aliceLoggedIn()
       await browser.inspect()
       const me = await browser.call('/api/me')
       s.check(me.storeOps === (s.target.strategy === 'jwt-none' ? '0' : '1'), `x-auth-store-ops is ${me.storeOps ?? 'missing'} (${s.target.strategy === 'jwt-none' ? '0: nothing looked up' : '1 round trip'})`)
@@ -56,16 +74,14 @@ export const SCENARIOS: Scenario[] = [
     slug: 'logout',
     title: 'Log out, then replay the old credential',
     claim: 'Logging out of a session deletes its record, so the cookie is dead at once; a JWT cannot be "logged out" without server state and stays valid until exp (seeds 000, 003, 004).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'logout deleted the record the cookie points to' },
-      'jwt-none': { outcome: 'until-exp', why: 'nothing on the server knows the token was logged out; only its refresh token dies' },
-      'jwt-denylist': { outcome: 'rejected', why: 'logout put the token\'s jti (and its login) on the denylist' },
-      'jwt-version': { outcome: 'until-exp', why: 'logout does not change the user\'s version, so the token\'s ver still matches' }
+    expect: promisedOutcome('logout', {
+      session: 'logout deleted the record the cookie points to',
+      'jwt-none': 'nothing on the server knows the token was logged out; only its refresh token dies',
+      'jwt-denylist': 'logout put the token\'s jti (and its login) on the denylist',
+      'jwt-version': 'logout does not change the user\'s version, so the token\'s ver still matches'
     }),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { server, browser } = await s.aliceLoggedIn()
       const old = s.actor(server, 'the old copy')
       browser.stealInto(old)
       s.say('alice logs out; we kept a copy of what her browser held before')
@@ -85,21 +101,18 @@ export const SCENARIOS: Scenario[] = [
     slug: 'role',
     title: 'An admin changes the user\'s role (stale claims)',
     claim: 'A role inside a JWT is a copy taken at issue time: after a change the token keeps the old role until it is re-issued; a session reads the role from the server (seed 000).',
-    expect: by({
-      session: { outcome: 'at-once', why: 'the role lives in the session record, which the change rewrote' },
-      'jwt-none': { outcome: 'until-refresh', why: 'the old token still says role "user" until it expires and a refresh issues a new one' },
-      'jwt-denylist': { outcome: 'until-refresh', why: 'a role change is not a revocation: the token is not denied, its claim is just stale' },
-      'jwt-version': { outcome: 'old-token-rejected', why: 'the change bumped the user\'s version, so the old token is refused and a refresh brings the new role' }
-    }),
+    expect: promisedOutcome('role', {
+      session: 'the role lives in the session record, which the change rewrote',
+      'jwt-none': 'the old token still says role "user" until it expires and a refresh issues a new one',
+      'jwt-denylist': 'a role change is not a revocation: the token is not denied, its claim is just stale',
+      'jwt-version': 'the change bumped the user\'s version, so the old token is refused and a refresh brings the new role'
+    }, (p, t) => p === 'until-exp' ? 'until-refresh' : t.strategy === 'session' ? 'at-once' : 'old-token-rejected'),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { server, browser } = await s.aliceLoggedIn()
       await browser.call('/api/admin')
-      const a = await s.admin(server)
-      s.say('the admin promotes alice to admin')
-      await a.change('alice', 'role', { role: 'admin' })
-      try {
+      return await adminOnAlice(s, server, async a => {
+        s.say('the admin promotes alice to admin')
+        await a.change('alice', 'role', { role: 'admin' })
         if (s.kind === 'session') {
           const r = await browser.call('/api/admin')
           await browser.inspect()
@@ -113,9 +126,7 @@ export const SCENARIOS: Scenario[] = [
         if (seen.outcome === 'until-exp') return { outcome: 'until-refresh', detail: `old role for ${seen.seconds ?? '?'} s, new role after refresh`, ...(seen.seconds === undefined ? {} : { seconds: seen.seconds }) }
         if (seen.outcome === 'rejected') return { outcome: 'old-token-rejected', detail: `${seen.detail}; refresh → new role` }
         return { outcome: 'works', detail: `the old role stayed: ${seen.detail}` }
-      } finally {
-        await restoreAlice(s, server)
-      }
+      })
     }
   },
   {
@@ -123,18 +134,15 @@ export const SCENARIOS: Scenario[] = [
     slug: 'disable',
     title: 'The account is disabled',
     claim: 'Disabling an account should lock the user out; a stateless JWT cannot see it and stays trusted until exp (seed 000).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'disable deleted every session record of the user' },
-      'jwt-none': { outcome: 'until-exp', why: 'the refresh families end at once, but the access token is checked by signature only' },
-      'jwt-denylist': { outcome: 'rejected', why: 'disable wrote "revoked before version N" for the user, checked on every request' },
-      'jwt-version': { outcome: 'rejected', why: 'disable bumped the version (and the user record says disabled)' }
+    expect: promisedOutcome('disable', {
+      session: 'disable deleted every session record of the user',
+      'jwt-none': 'the refresh families end at once, but the access token is checked by signature only',
+      'jwt-denylist': 'disable wrote "revoked before version N" for the user, checked on every request',
+      'jwt-version': 'disable bumped the version (and the user record says disabled)'
     }),
     async run (s) {
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
-      const a = await s.admin(server)
-      try {
+      const { server, browser } = await s.aliceLoggedIn()
+      return await adminOnAlice(s, server, async a => {
         await a.change('alice', 'disable')
         const seen = await s.judge(browser)
         if (s.kind === 'jwt') {
@@ -146,9 +154,7 @@ export const SCENARIOS: Scenario[] = [
         s.check(login.status === 403 && errorOf(login) === 'account_disabled', `a new login is refused (${login.status} ${errorOf(login)})`)
         await a.change('alice', 'enable')
         return seen
-      } finally {
-        await restoreAlice(s, server)
-      }
+      })
     }
   },
   {
@@ -156,11 +162,11 @@ export const SCENARIOS: Scenario[] = [
     slug: 'password',
     title: 'The password is changed: is every device logged out?',
     claim: 'After a password change (often: after a theft) every existing login should end; with sessions the per-user index finds them all; plain JWTs live on until exp (seeds 000, 004).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'the change ended every session of the user, on every device' },
-      'jwt-none': { outcome: 'until-exp', why: 'every refresh family ends, but issued access tokens live until exp' },
-      'jwt-denylist': { outcome: 'rejected', why: 'the user is marked "revoked before version N"' },
-      'jwt-version': { outcome: 'rejected', why: 'the version bump refuses every older token' }
+    expect: promisedOutcome('password', {
+      session: 'the change ended every session of the user, on every device',
+      'jwt-none': 'every refresh family ends, but issued access tokens live until exp',
+      'jwt-denylist': 'the user is marked "revoked before version N"',
+      'jwt-version': 'the version bump refuses every older token'
     }),
     async run (s) {
       const server = await s.server()
@@ -168,8 +174,7 @@ export const SCENARIOS: Scenario[] = [
       const phone = s.actor(server, 'alice\'s phone')
       await laptop.login(alice)
       await phone.login(alice)
-      const a = await s.admin(server)
-      try {
+      return await adminOnAlice(s, server, async a => {
         await a.change('alice', 'password', { password: 'a-brand-new-password' })
         const phoneNow = await phone.call('/api/me')
         const seen = await s.judge(laptop)
@@ -179,9 +184,7 @@ export const SCENARIOS: Scenario[] = [
         const newPw = await s.actor(server, 'alice with the new password').login({ username: 'alice', password: 'a-brand-new-password' }, { quiet: true })
         s.check(newPw.status === 200, `the new password does (${newPw.status})`)
         return seen
-      } finally {
-        await restoreAlice(s, server)
-      }
+      })
     }
   },
   {
@@ -189,11 +192,11 @@ export const SCENARIOS: Scenario[] = [
     slug: 'stolen-access',
     title: 'A credential stolen before logout is replayed by another client',
     claim: 'A stolen session cookie or access token works for the thief exactly as for the owner; what logout does to the thief\'s copy is the difference (seeds 000, 002, 004).',
-    expect: by({
-      session: { outcome: 'rejected', why: 'the victim\'s logout deleted the record the thief\'s copy points to' },
-      'jwt-none': { outcome: 'until-exp', why: 'the thief\'s copy verifies until exp; logout only ended the refresh token' },
-      'jwt-denylist': { outcome: 'rejected', why: 'logout denied the token\'s jti and its login' },
-      'jwt-version': { outcome: 'until-exp', why: 'logout does not bump the version; only a revoke/password change would' }
+    expect: promisedOutcome('logout', {
+      session: 'the victim\'s logout deleted the record the thief\'s copy points to',
+      'jwt-none': 'the thief\'s copy verifies until exp; logout only ended the refresh token',
+      'jwt-denylist': 'logout denied the token\'s jti and its login',
+      'jwt-version': 'logout does not bump the version; only a revoke/password change would'
     }),
     async run (s) {
       const server = await s.server()
@@ -217,12 +220,12 @@ export const SCENARIOS: Scenario[] = [
     slug: 'stolen-refresh',
     title: 'A stolen refresh token: the attacker refreshes first, then the victim',
     claim: 'Rotating refresh tokens detect theft: when an already used token of a family comes back, the whole family is destroyed and everyone must log in again (seed 001).',
-    expect: by({
-      session: { outcome: 'undetected', why: 'a session cookie does not rotate: both copies keep working and nothing notices' },
-      'jwt-none': { outcome: 'until-exp', why: 'reuse ends the family (no more refreshes), but the attacker\'s last access token lives until exp' },
-      'jwt-denylist': { outcome: 'rejected', why: 'reuse ends the family and denies every access token of that login' },
-      'jwt-version': { outcome: 'until-exp', why: 'ending a family does not bump the user version: the attacker\'s access token lives until exp' }
-    }),
+    expect: promisedOutcome('reuse', {
+      session: 'a session cookie does not rotate: both copies keep working and nothing notices',
+      'jwt-none': 'reuse ends the family (no more refreshes), but the attacker\'s last access token lives until exp',
+      'jwt-denylist': 'reuse ends the family and denies every access token of that login',
+      'jwt-version': 'ending a family does not bump the user version: the attacker\'s access token lives until exp'
+    }, p => p === 'n/a' ? 'undetected' : p === 'immediate' ? 'rejected' : 'until-exp'),
     async run (s) {
       const server = await s.server()
       const victim = s.actor(server, 'alice')
@@ -258,17 +261,15 @@ export const SCENARIOS: Scenario[] = [
     title: 'The access token expires and the client refreshes silently',
     claim: 'Short-lived access tokens plus a long-lived refresh token: when the access token expires, the client quietly gets a new one (seeds 001, 002, 003). A session instead slides: it lives while used and ends when idle (seed 004).',
     needsOwnServers: 'short lifetimes (JWT_ACCESS_TTL=4s, SESSION_IDLE_TTL=3s)',
-    expect: by({
-      session: { outcome: 'idle-expiry', why: 'the idle timeout slides with activity and ends a session left idle (SESSION_IDLE_TTL=3s here)' },
-      'jwt-none': { outcome: 'silent-refresh', why: 'token_expired → POST /jwt/refresh → new access token, no new login' },
-      'jwt-denylist': { outcome: 'silent-refresh', why: 'same refresh flow in every mode' },
-      'jwt-version': { outcome: 'silent-refresh', why: 'same refresh flow in every mode' }
+    expect: expecting(t => t.strategy === 'session' ? 'idle-expiry' : 'silent-refresh', {
+      session: 'the idle timeout slides with activity and ends a session left idle (SESSION_IDLE_TTL=3s here)',
+      'jwt-none': 'token_expired → POST /jwt/refresh → new access token, no new login',
+      'jwt-denylist': 'same refresh flow in every mode',
+      'jwt-version': 'same refresh flow in every mode'
     }),
     async run (s) {
       if (s.kind === 'session') {
-        const server = await s.server({ SESSION_IDLE_TTL: '3s' })
-        const browser = s.actor(server, 'alice\'s browser')
-        await browser.login(alice)
+        const { browser } = await s.aliceLoggedIn({ SESSION_IDLE_TTL: '3s' })
         s.say('alice keeps working: one request a second for 4.5 s, longer than the 3 s idle timeout')
         let ok = true
         for (let i = 0; i < 5; i++) {
@@ -282,16 +283,14 @@ export const SCENARIOS: Scenario[] = [
         const r = await browser.call('/api/me')
         return ok && errorOf(r) === 'session_expired' ? { outcome: 'idle-expiry', detail: 'active 4.5 s: 200s; after 3.5 s idle: 401 session_expired' } : { outcome: 'works', detail: `${r.status} ${errorOf(r)}` }
       }
-      const server = await s.server()
-      const browser = s.actor(server, 'alice\'s browser')
-      await browser.login(alice)
+      const { browser } = await s.aliceLoggedIn()
       s.mark()
       const seen = await s.judge(browser)
       s.check(seen.outcome === 'until-exp', `the access token expired on its own (${seen.detail})`)
       s.say('the client sees token_expired and refreshes without asking alice for her password')
-      const before = browser.client.cookies.get('rt')?.value
+      const before = browser.client.cookies.get(COOKIES.refresh)?.value
       const r = await browser.refresh()
-      s.check(r.status === 200 && browser.client.cookies.get('rt')?.value !== before, 'the refresh token rotated (a new one replaced the spent one)')
+      s.check(r.status === 200 && browser.client.cookies.get(COOKIES.refresh)?.value !== before, 'the refresh token rotated (a new one replaced the spent one)')
       const retry = await browser.call('/api/me')
       return r.status === 200 && retry.status === 200 ? { outcome: 'silent-refresh', detail: `expired after ${seen.seconds ?? '?'} s; refreshed, retried: 200` } : { outcome: 'rejected', detail: `${r.status} ${errorOf(r)}` }
     }
@@ -302,11 +301,11 @@ export const SCENARIOS: Scenario[] = [
     title: 'A concurrent-login limit pushes the oldest device out',
     claim: 'A server that keeps sessions can cap logins per user and end the oldest (seed 004); with JWTs the cap can only act on refresh families.',
     needsOwnServers: 'MAX_SESSIONS_PER_USER=2',
-    expect: by({
-      session: { outcome: 'rejected', why: 'the third login ended the oldest session record' },
-      'jwt-none': { outcome: 'until-exp', why: 'the oldest refresh family ended; its access token lives until exp' },
-      'jwt-denylist': { outcome: 'rejected', why: 'ending the oldest family also denied its access tokens' },
-      'jwt-version': { outcome: 'until-exp', why: 'ending a family does not bump the user version' }
+    expect: promisedOutcome('evicted', {
+      session: 'the third login ended the oldest session record',
+      'jwt-none': 'the oldest refresh family ended; its access token lives until exp',
+      'jwt-denylist': 'ending the oldest family also denied its access tokens',
+      'jwt-version': 'ending a family does not bump the user version'
     }),
     async run (s) {
       const server = await s.server({ MAX_SESSIONS_PER_USER: '2' })
@@ -367,11 +366,11 @@ export const SCENARIOS: Scenario[] = [
     title: 'Redis goes down and comes back',
     claim: 'Whatever needs the store fails when the store is down; a stateless JWT keeps verifying (seeds 002, 004). The server must fail closed (503, never a 200 it cannot check) and recover by itself.',
     needsOwnServers: 'a Redis of its own to stop and start',
-    expect: by({
-      session: { outcome: 'fails-closed', why: 'every request needs the session record: 503 while Redis is down' },
-      'jwt-none': { outcome: 'keeps-working', why: 'access tokens need no store; refresh and login do (503)' },
-      'jwt-denylist': { outcome: 'fails-closed', why: 'the denylist cannot be checked, so the token is not trusted: 503' },
-      'jwt-version': { outcome: 'fails-closed', why: 'the version cannot be checked: 503' }
+    expect: expecting(t => t.strategy === 'jwt-none' ? 'keeps-working' : 'fails-closed', {
+      session: 'every request needs the session record: 503 while Redis is down',
+      'jwt-none': 'access tokens need no store; refresh and login do (503)',
+      'jwt-denylist': 'the denylist cannot be checked, so the token is not trusted: 503',
+      'jwt-version': 'the version cannot be checked: 503'
     }),
     async run (s) {
       if (!hasRedisServer()) {
@@ -394,18 +393,13 @@ export const SCENARIOS: Scenario[] = [
         const r = await browser.refresh()
         s.check(r.status === 503, `refresh needs the store: ${r.status} ${errorOf(r)}`)
       }
-      const login = await s.actor(server, 'bob').login({ username: 'bob', password: 'bob-password' })
+      const login = await s.actor(server, 'bob').login(bob)
       s.check(login.status === 503, `login needs the store: ${login.status} ${errorOf(login)}`)
       s.say('Redis starts again; the server reconnects by itself (polling /ready)')
       await redis.restart()
       const started = Date.now()
-      let ready = 0
-      while (Date.now() - started < 15_000) {
-        ready = (await fetch(`${server.url}/ready`)).status
-        if (ready === 200) break
-        await sleep(100)
-      }
-      s.check(ready === 200, `ready again after ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      const ready = await waitReady(server.url, { timeoutMs: 15_000 }).then(() => true, () => false)
+      s.check(ready, `ready again after ${((Date.now() - started) / 1000).toFixed(1)} s`)
       const back = await browser.call('/api/me')
       if (s.kind === 'jwt') {
         const r = await browser.refresh({ quiet: false })
@@ -420,4 +414,3 @@ export const SCENARIOS: Scenario[] = [
   }
 ]
 
-export { admin, redisAnswers }

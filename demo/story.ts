@@ -1,9 +1,16 @@
 /** What a scenario is told with: narrated steps, actors holding credentials, checks and timed observations. */
+import { alice, bob, demoAdmin as admin } from '../harness/fixtures.js'
+import { deleteKeys } from '../harness/redis.js'
+import { MECHANISMS, type Mechanism } from '../harness/promises.js'
+import { sleep } from '../harness/server.js'
 import { Client, decodeJwt, redact, type HeldCookie, type Reply } from './http.js'
-import { deleteKeys, newKeyPrefix, startServer, type RunningServer } from './servers.js'
+import { newKeyPrefix, startServer, type RunningServer } from './servers.js'
 
-export const STRATEGIES = ['session', 'jwt-none', 'jwt-denylist', 'jwt-version'] as const
-export type StrategyId = typeof STRATEGIES[number]
+export { admin, alice, bob, sleep }
+
+/** The strategies a story runs against: the mechanisms of harness/promises.ts. */
+export const STRATEGIES = MECHANISMS
+export type StrategyId = Mechanism
 export type StoreKind = 'memory' | 'redis'
 
 export type Outcome =
@@ -52,10 +59,6 @@ export interface Printer {
   line: (kind: Step['kind'] | 'title' | 'verdict-ok' | 'verdict-bad', text: string) => void
 }
 
-export const alice = { username: 'alice', password: 'alice-password' }
-export const bob = { username: 'bob', password: 'bob-password' }
-export const admin = { username: 'admin', password: 'admin-password' }
-
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }
 
 /** Longest an "until exp" observation is waited for; beyond it (a --url server with long tokens) it is reported, not waited. */
@@ -93,7 +96,7 @@ export class Story {
    * under test, with its own key prefix (deleted afterwards) and `env` on top of the demo defaults.
    */
   async server (env: Record<string, string> = {}, options: { store?: StoreKind, redisUrl?: string, keyPrefix?: string } = {}): Promise<RunningServer> {
-    if (this.target.url !== null) return { url: this.target.url, env: {}, errors: [], stop: async () => {} }
+    if (this.target.url !== null) return { url: this.target.url, env: {}, errors: [], stop: async () => null }
     const store = options.store ?? this.target.store
     const redisUrl = options.redisUrl ?? this.target.redisUrl
     const keyPrefix = options.keyPrefix ?? newKeyPrefix()
@@ -110,6 +113,14 @@ export class Story {
       if (store === 'redis') await deleteKeys(redisUrl, keyPrefix)
     })
     return server
+  }
+
+  /** How most stories open: a server (with `env`) and alice's browser, logged in. */
+  async aliceLoggedIn (env: Record<string, string> = {}): Promise<{ server: RunningServer, browser: Actor }> {
+    const server = await this.server(env)
+    const browser = this.actor(server, 'alice\'s browser')
+    await browser.login(alice)
+    return { server, browser }
   }
 
   /** Registers extra teardown work (run in reverse order). */
@@ -168,7 +179,6 @@ export class Story {
   }
 }
 
-export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 export function errorOf (r: Reply): string {
   return typeof r.body === 'object' && r.body !== null && typeof r.body.error === 'string' ? r.body.error : String(r.status)

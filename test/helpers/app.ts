@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig, type Config } from '../../src/config/config.js'
+import type { Config } from '../../src/config/config.js'
+import { startInProcess } from '../../harness/in-process.js'
+import { HARNESS_ENV } from '../../harness/server.js'
 import { Client } from './http.js'
+import { TEST_JWT_SECRET } from './jwt.js'
 import { deleteKeys, testRedisUrl } from './redis.js'
 
 export interface TestApp {
@@ -15,24 +17,24 @@ export interface TestApp {
   close: () => Promise<void>
 }
 
-/** Defaults for tests: plain http, cheap scrypt, quiet logs, a key prefix of its own. */
+/** Defaults for tests: the harness's (plain http, cheap scrypt), quiet logs, a key prefix of its own. */
 export function testEnv (env: Record<string, string> = {}): Record<string, string> {
   return {
-    COOKIE_SECURE: 'false',
-    PASSWORD_HASH_COST: '14',
+    ...HARNESS_ENV,
     // Tests log in far more often than a person; test/login-rate-limit.test.ts turns the limits on.
     LOGIN_RATE_LIMIT: 'off',
     LOG_LEVEL: 'silent',
     SESSION_SECRET: 'test-session-secret-test-session-secret',
-    JWT_SECRET: 'test-jwt-secret-test-jwt-secret-test-jwt',
+    JWT_SECRET: TEST_JWT_SECRET,
     KEY_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
     ...env
   }
 }
 
 /**
- * Builds and starts the real app on an ephemeral port. With STORE=redis it uses the test Redis
- * (see testRedisUrl); when there is none the test is skipped loudly. Keys are removed at teardown.
+ * Builds and starts the real app in this process (harness/in-process.ts startInProcess: ready once /ready
+ * answers). With STORE=redis it uses the test Redis (see testRedisUrl); when there is none the test is
+ * skipped loudly. Keys are removed at teardown.
  */
 export async function startApp (t: Test, env: Record<string, string> = {}): Promise<TestApp | null> {
   const full = testEnv(env)
@@ -44,11 +46,7 @@ export async function startApp (t: Test, env: Record<string, string> = {}): Prom
     }
     full.REDIS_URL = url
   }
-  const config = loadConfig(full)
-  const app = await buildApp(config, { logger: false })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  const { app, config, url } = await startInProcess(full)
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return

@@ -1,11 +1,11 @@
 /**
- * Shared pieces of the property-based fuzz tests (test/fuzz-*.test.ts): a raw keep-alive HTTP client
- * that can send any header bytes Node's client accepts, the invariants every answer must meet, the
- * run settings (FUZZ_RUNS, FUZZ_SEED) and a watch for crashes and unhandled rejections.
+ * Shared pieces of the property-based fuzz tests (test/fuzz-*.test.ts): the harness's raw keep-alive
+ * HTTP client (use `wire()` to send a Unicode string as its UTF-8 bytes), the invariants every answer
+ * must meet, the run settings (FUZZ_RUNS, FUZZ_SEED) and a watch for crashes and unhandled rejections.
  */
-import { Agent, request as httpRequest } from 'node:http'
 import fc from 'fast-check'
 import type { Test } from 'tap'
+import type { RawReply } from '../../harness/http.js'
 
 /** Cases per target. `npm test` uses the default; `npm run fuzz` sets FUZZ_RUNS=10000. */
 export function fuzzRuns (fallback = 1500): number {
@@ -26,79 +26,8 @@ export function fuzzSeed (): number {
   return Math.floor(Math.random() * 0x7fffffff) ^ (Date.now() & 0xffff)
 }
 
-export interface RawReply {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-  body: any
-  /** Set-Cookie headers as sent. */
-  setCookies: string[]
-}
-
-export interface RawRequest {
-  method: string
-  path: string
-  headers?: Record<string, string>
-  body?: string | Buffer
-}
-
-/**
- * A real HTTP client over one keep-alive agent. Header values go out as given (Node's client refuses
- * only NUL..US except tab, DEL and characters above U+00FF, which no browser or fetch can send either);
- * use `wire()` to send a Unicode string as its UTF-8 bytes.
- */
-export class RawClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 })
-  private readonly host: string
-  private readonly port: number
-
-  constructor (baseUrl: string) {
-    const url = new URL(baseUrl)
-    this.host = url.hostname
-    this.port = Number(url.port)
-  }
-
-  async send (req: RawRequest): Promise<RawReply> {
-    try {
-      return await this.once(req, false)
-    } catch (err) {
-      // Node's documented keep-alive race: the server closed a pooled socket just as it was reused
-      // (Fastify closes the connection after its 431 without saying Connection: close). Retried once on
-      // a fresh connection; a server that really dropped the request fails the retry too.
-      if ((err as { reusedSocket?: boolean }).reusedSocket === true) return await this.once(req, true)
-      throw err
-    }
-  }
-
-  private async once (req: RawRequest, fresh: boolean): Promise<RawReply> {
-    const headers: Record<string, string | number> = { ...req.headers }
-    if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body)
-    // A header block Node will refuse (431) gets a connection of its own: the server closes it after.
-    const size = Object.entries(headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0)
-    const agent = fresh || size > 8 * 1024 ? false : this.agent
-    return await new Promise((resolve, reject) => {
-      const r = httpRequest({ agent, host: this.host, port: this.port, method: req.method, path: req.path, headers }, res => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('error', reject)
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8')
-          let body: any = text
-          if (String(res.headers['content-type'] ?? '').includes('json') && text !== '') {
-            try { body = JSON.parse(text) } catch { body = text }
-          }
-          const setCookie = res.headers['set-cookie']
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body, setCookies: setCookie ?? [] })
-        })
-      })
-      r.on('error', (err: Error) => { reject(Object.assign(err, { reusedSocket: r.reusedSocket })) })
-      if (req.body !== undefined) r.write(req.body)
-      r.end()
-    })
-  }
-
-  close (): void { this.agent.destroy() }
-}
+/** The raw keep-alive client (harness/http.ts): sends any header bytes Node's client accepts. */
+export { RawClient, type RawReply, type RawRequest } from '../../harness/http.js'
 
 /** A Unicode string as the latin1 string of its UTF-8 bytes: what reaches the server as raw bytes. */
 export const wire = (s: string): string => Buffer.from(s, 'utf8').toString('latin1')

@@ -1,13 +1,12 @@
 import Fastify from 'fastify'
 import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import type { Test } from 'tap'
+import { COOKIES, cookieNames } from '../../harness/fixtures.js'
 import type { TestApp } from './app.js'
 import type { Client, Reply } from './http.js'
 
-export const alice = { username: 'alice', password: 'alice-password' }
-export const bob = { username: 'bob', password: 'bob-password' }
-export const admin = { username: 'admin', password: 'admin-password' }
-export const benchUser = (i: number): { username: string, password: string } => ({ username: `bench${i}`, password: 'bench-password' })
+export { alice, benchUser, bob, demoAdmin as admin } from '../../harness/fixtures.js'
+export { decodeJwt } from '../../harness/http.js'
 
 /** The JWT_SECRET that test/helpers/app.ts's testEnv sets. */
 export const TEST_JWT_SECRET = 'test-jwt-secret-test-jwt-secret-test-jwt'
@@ -25,17 +24,8 @@ export async function jwtLogin (s: TestApp, who: { username: string, password: s
   const client = s.client()
   const reply = await client.post('/jwt/login', { ...who, transport })
   if (reply.status !== 200) throw new Error(`jwt login ${who.username}: ${reply.status} ${reply.text}`)
-  const refresh = transport === 'body' ? reply.body.refresh_token : client.cookies.get('rt') ?? client.cookies.get('__Secure-rt') ?? ''
+  const refresh = transport === 'body' ? reply.body.refresh_token : client.cookies.get(COOKIES.refresh) ?? client.cookies.get(cookieNames(true).refresh) ?? ''
   return { client, access: reply.body.access_token, refresh, reply }
-}
-
-/** Decodes a JWT's header and payload without verifying it (tests only read what the server issued). */
-export function decodeJwt (token: string): { header: Record<string, any>, payload: Record<string, any> } {
-  const [header = '', payload = ''] = token.split('.')
-  return {
-    header: JSON.parse(Buffer.from(header, 'base64url').toString('utf8')),
-    payload: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-  }
 }
 
 /** base64url(JSON) of a value: for hand-made `alg: none` tokens, which no library will produce. */
@@ -43,25 +33,25 @@ export const segment = (value: unknown): string => Buffer.from(JSON.stringify(va
 
 export type Signer = (payload: Record<string, unknown>, options?: Record<string, unknown>) => string
 
-/**
- * A token signer built on @fastify/jwt in a throwaway Fastify instance, for forging tokens with any
- * key, algorithm, header or claims. Closed at teardown.
- */
-export async function makeSigner (t: Test, options: FastifyJWTOptions): Promise<Signer> {
+/** @fastify/jwt with `options` in a throwaway Fastify instance, closed at teardown. */
+async function jwtPlugin (t: Test, options: FastifyJWTOptions): Promise<ReturnType<typeof Fastify>['jwt']> {
   const f = Fastify({ logger: false })
   await f.register(fastifyJwt, options)
   await f.ready()
   t.teardown(async () => { await f.close() })
-  return (payload, signOptions) => f.jwt.sign(payload, signOptions as any)
+  return f.jwt
+}
+
+/** A token signer on @fastify/jwt, for forging tokens with any key, algorithm, header or claims. */
+export async function makeSigner (t: Test, options: FastifyJWTOptions): Promise<Signer> {
+  const jwt = await jwtPlugin(t, options)
+  return (payload, signOptions) => jwt.sign(payload, signOptions as any)
 }
 
 /** A verifier on @fastify/jwt with the given options (another service checking our tokens). */
 export async function makeVerifier (t: Test, options: FastifyJWTOptions): Promise<(token: string) => Record<string, any>> {
-  const f = Fastify({ logger: false })
-  await f.register(fastifyJwt, options)
-  await f.ready()
-  t.teardown(async () => { await f.close() })
-  return token => f.jwt.verify(token)
+  const jwt = await jwtPlugin(t, options)
+  return token => jwt.verify(token)
 }
 
 /** Claims that pass the server's checks for the given user (sub/ver/sid may still be checked by the mode). */

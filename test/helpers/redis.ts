@@ -1,24 +1,18 @@
-import { hasRedisServer, startRedisServer, type RedisServer } from '../../tools/redis-server.js'
+import { openRedis, startRedisServer, type RedisServer } from '../../harness/redis.js'
 
-export { deleteKeys, freePort } from '../../tools/redis-server.js'
+export { deleteKeys, freePort } from '../../harness/redis.js'
 
-/** A redis-server of the test's own (safe to stop and restart); see tools/redis-server.ts. */
+/** A redis-server of the test's own (safe to stop and restart); see harness/redis.ts. */
 export type OwnRedis = RedisServer
 export const startOwnRedis = startRedisServer
 
 let shared: Promise<string | null> | undefined
 
 /**
- * The Redis the tests use: REDIS_URL when set, else a throwaway redis-server on a free port,
- * else null (tests skip loudly). With CI=true a missing Redis is an error, never a skip.
+ * The Redis the tests use, by the harness's one policy (harness/redis.ts openRedis): REDIS_URL, else a
+ * throwaway redis-server shared by this test process, else null (tests skip loudly); an error under CI=true.
  */
 export async function testRedisUrl (): Promise<string | null> {
-  shared ??= (async () => {
-    if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') return process.env.REDIS_URL
-    if (hasRedisServer()) return (await startRedisServer()).url
-    if (process.env.CI === 'true') throw new Error('CI=true but no Redis: set REDIS_URL or put redis-server on PATH')
-    console.error('\n*** redis-server not found and REDIS_URL unset: SKIPPING every Redis test ***\n')
-    return null
-  })()
+  shared ??= openRedis('every Redis test').then(redis => redis?.url ?? null)
   return await shared
 }
