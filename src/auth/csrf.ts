@@ -11,10 +11,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 export function assertSameSite (request: FastifyRequest, allowedOrigins: ReadonlySet<string>): void {
   if (SAFE_METHODS.has(request.method)) return
   if (request.headers['sec-fetch-site'] === 'cross-site') {
-    throw new AppError(403, 'csrf_rejected', 'cross-site request rejected')
+    throw new AppError('csrf_rejected', 'cross-site request rejected')
   }
   const origin = request.headers.origin
   if (origin === undefined) return
   if (origin === `${request.protocol}://${request.host}` || allowedOrigins.has(origin)) return
-  throw new AppError(403, 'csrf_rejected', 'cross-origin request rejected')
+  throw new AppError('csrf_rejected', 'cross-origin request rejected')
 }

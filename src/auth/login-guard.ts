@@ -31,7 +31,7 @@ interface LoginGuardOptions {
 type Limiter = ReturnType<import('fastify').FastifyInstance['createRateLimit']>
 
 function tooMany (seconds: number): AppError {
-  return new AppError(429, 'too_many_attempts', `too many login attempts; try again in ${seconds} s`, { 'retry-after': String(seconds) })
+  return new AppError('too_many_attempts', `too many login attempts; try again in ${seconds} s`, { 'retry-after': String(seconds) })
 }
 
 /**

@@ -21,7 +21,7 @@ export function anyStrategy (strategies: readonly Strategy[]): Authenticate {
   return async function authenticateAny (request, reply) {
     const strategy = strategies.find(s => s.presentedBy(request))
     if (strategy === undefined) {
-      throw new AppError(401, 'missing_credentials', 'log in first: send a session cookie or a bearer token', wwwAuthenticate(strategies))
+      throw new AppError('missing_credentials', 'log in first: send a session cookie or a bearer token', wwwAuthenticate(strategies))
     }
     await strategy.authenticate(request, reply)
   }
@@ -32,5 +32,5 @@ function wwwAuthenticate (strategies: readonly Strategy[]): Record<string, strin
 }
 
 export function requireAdmin (request: FastifyRequest): void {
-  if (request.principal?.role !== 'admin') throw new AppError(403, 'forbidden', 'this route needs the admin role')
+  if (request.principal?.role !== 'admin') throw new AppError('forbidden', 'this route needs the admin role')
 }

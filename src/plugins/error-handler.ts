@@ -1,10 +1,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { AppError } from '../errors.js'
+import { AppError, ERRORS, errorBody as body, type ErrorCode } from '../errors.js'
 import { StoreUnavailableError, type KvStore } from '../stores/index.js'
 
-/** Fastify's own client-error codes, mapped to this API's stable codes. */
-const FASTIFY_CODES: Record<string, string> = {
+/** Fastify's own client-error codes, mapped to this API's stable codes (answered with Fastify's status). */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
@@ -30,26 +30,26 @@ function isStoreFailure (err: unknown, store: KvStore): boolean {
 export const errorHandler = fp(async function errorHandler (app: FastifyInstance, opts: { store: KvStore }) {
   app.setErrorHandler(function handle (error: FastifyError | AppError | Error, request, reply) {
     if (error instanceof AppError) {
-      return reply.code(error.statusCode).headers(error.headers).send({ error: error.code, message: error.message })
+      return reply.code(error.statusCode).headers(error.headers).send(body(error.code, error.message))
     }
     const fe = error as FastifyError
     if (fe.validation !== undefined) {
-      return reply.code(400).send({ error: 'invalid_request', message: fe.message })
+      return reply.code(ERRORS.invalid_request).send(body('invalid_request', fe.message))
     }
     if (isStoreFailure(error, opts.store)) {
       request.log.warn({ err: { type: error.name, message: error.message } }, 'store unavailable')
-      return reply.code(503).header('retry-after', '1').send({ error: 'store_unavailable', message: 'the session/token store is unavailable; try again shortly' })
+      return reply.code(ERRORS.store_unavailable).header('retry-after', '1').send(body('store_unavailable', 'the session/token store is unavailable; try again shortly'))
     }
     const status = fe.statusCode ?? 500
     if (status >= 400 && status < 500) {
       const code = FASTIFY_CODES[fe.code] ?? (error instanceof SyntaxError ? 'invalid_json' : 'bad_request')
-      return reply.code(status).send({ error: code, message: fe.message })
+      return reply.code(status).send(body(code, fe.message))
     }
     request.log.error({ err: error }, 'unhandled error')
-    return reply.code(500).send({ error: 'internal_error', message: 'internal server error' })
+    return reply.code(ERRORS.internal_error).send(body('internal_error', 'internal server error'))
   })
 
   app.setNotFoundHandler(function notFound (request, reply) {
-    return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?', 1)[0] ?? ''}` })
+    return reply.code(ERRORS.not_found).send(body('not_found', `no route ${request.method} ${request.url.split('?', 1)[0] ?? ''}`))
   })
 }, { name: 'error-handler' })

@@ -46,7 +46,7 @@ async function withRetries<T> (work: () => Promise<T>, onError: (err: unknown, a
 
 /** 503 change_incomplete: the user record changed, but not every login was ended or updated. */
 function changeIncomplete (change: UserChange, strategies: string[]): AppError {
-  return new AppError(503, 'change_incomplete',
+  return new AppError('change_incomplete',
     `the ${change} change was saved, but applying it to the ${strategies.join(' and ')} logins failed (store error); send the same request again: re-applying it is safe`,
     { 'retry-after': '1' })
 }
@@ -62,7 +62,7 @@ export function adminRoutes ({ users, strategies }: AdminRoutesOptions): Fastify
 
     async function apply (request: FastifyRequest, username: string, change: UserChange, detail: { role?: Role, password?: string } = {}): Promise<object> {
       const user = await users.change(username, change, detail)
-      if (user === null) throw new AppError(404, 'user_not_found', `no user named ${username}`)
+      if (user === null) throw new AppError('user_not_found', `no user named ${username}`)
       // The user record is changed now; the strategies' part must not be left half done. Every
       // strategy gets its turn (one failing does not stop the others), each retried a few times; if
       // one still fails, the admin is told to send the same request again (re-applying a change is

@@ -99,7 +99,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
   if (existsSync(PUBLIC_DIR)) {
     await app.register(fastifyStatic, { root: PUBLIC_DIR, wildcard: false, index: 'index.html' })
   } else {
-    app.get('/', async () => { throw new AppError(503, 'page_not_built', 'the demo page is built by `npm run build` (dist/public is missing)') })
+    app.get('/', async () => { throw new AppError('page_not_built', 'the demo page is built by `npm run build` (dist/public is missing)') })
   }
 
   app.get('/demo/info', async (request) => ({
@@ -205,7 +205,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     const cookieValue = request.cookies[cookieName]
     const header = request.headers.authorization
     const bearer = strategy.name === 'jwt' && header !== undefined && /^bearer /i.test(header) ? header.slice(7) : null
-    if ((cookieValue === undefined || cookieValue === '') && bearer === null) throw new AppError(400, 'nothing_to_steal', 'log in first: the request carried no credential')
+    if ((cookieValue === undefined || cookieValue === '') && bearer === null) throw new AppError('nothing_to_steal', 'log in first: the request carried no credential')
     const id = randomBytes(9).toString('base64url')
     if (loot.size >= MAX_LOOT) loot.delete(loot.keys().next().value as string)
     loot.set(id, { strategy: strategy.name, cookie: cookieValue === undefined || cookieValue === '' ? null : `${cookieName}=${cookieValue}`, bearer, stolenAt: Date.now() })
@@ -252,9 +252,9 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     }
   }, async (request, reply: FastifyReply) => {
     const l = loot.get(request.body.loot)
-    if (l === undefined) throw new AppError(404, 'loot_not_found', 'nothing stolen under that id (the server restarted?)')
+    if (l === undefined) throw new AppError('loot_not_found', 'nothing stolen under that id (the server restarted?)')
     const attack = ATTACKS[request.body.action]!
-    if (attack.path === '/refresh' && l.strategy !== 'jwt') throw new AppError(400, 'invalid_request', 'sessions have no refresh')
+    if (attack.path === '/refresh' && l.strategy !== 'jwt') throw new AppError('invalid_request', 'sessions have no refresh')
     const headers: Record<string, string> = { 'user-agent': 'attacker-laptop/1.0' }
     if (l.cookie !== null) headers.cookie = l.cookie
     if (l.bearer !== null && attack.path !== '/refresh') headers.authorization = `Bearer ${l.bearer}`

@@ -47,7 +47,7 @@ export function deviceRoutes (authenticate: Strategy['authenticate'], logins: Lo
     }, async (request, reply) => {
       const principal = request.principal!
       const target = (await logins.list(principal.userId)).find(login => login.id === request.params.id)
-      if (target === undefined) throw new AppError(404, 'device_not_found', 'no active login of yours has that id')
+      if (target === undefined) throw new AppError('device_not_found', 'no active login of yours has that id')
       await logins.end(principal.userId, target, target.id === principal.loginId, request, reply)
       return await reply.code(204).send()
     })

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { ERRORS, errorBody } from '../errors.js'
 import type { KvStore } from '../stores/kv-store.js'
 
 /** Liveness (`/health`: the process runs) and readiness (`/ready`: the store answers). */
@@ -10,7 +11,7 @@ export function healthRoutes (store: KvStore): FastifyPluginAsync {
         await store.ping()
         return { status: 'ready', store: store.kind }
       } catch {
-        return await reply.code(503).send({ error: 'store_unavailable', message: `the ${store.kind} store does not answer` })
+        return await reply.code(ERRORS.store_unavailable).send(errorBody('store_unavailable', `the ${store.kind} store does not answer`))
       }
     })
   }

@@ -58,7 +58,7 @@ export class UserRepository {
       delete owned.demo
       if (await this.store.swap(userKey(id), raw, JSON.stringify(owned))) return 'replaced-demo'
     }
-    throw new AppError(409, 'conflict', 'the admin account changed concurrently; restart')
+    throw new AppError('conflict', 'the admin account changed concurrently; restart')
   }
 
   /** Whether a usable (not demo, not disabled) `admin` account with the admin role exists. */
@@ -126,8 +126,8 @@ export class UserRepository {
   async verifyCredentials (username: string, password: string): Promise<User> {
     const user = await this.findForLogin(username)
     const ok = await verifyPassword(password, user?.passwordHash ?? this.dummyHash)
-    if (user === null || !ok) throw new AppError(401, 'invalid_credentials', 'unknown username or wrong password')
-    if (user.disabled) throw new AppError(403, 'account_disabled', 'this account is disabled')
+    if (user === null || !ok) throw new AppError('invalid_credentials', 'unknown username or wrong password')
+    if (user.disabled) throw new AppError('account_disabled', 'this account is disabled')
     if (needsRehash(user.passwordHash, this.hashCost)) await this.rehash(user, password)
     return user
   }
@@ -174,6 +174,6 @@ export class UserRepository {
       user.updatedAt = Date.now()
       if (await this.store.swap(userKey(id), raw, JSON.stringify(user))) return user
     }
-    throw new AppError(409, 'conflict', 'the user changed concurrently; try again')
+    throw new AppError('conflict', 'the user changed concurrently; try again')
   }
 }

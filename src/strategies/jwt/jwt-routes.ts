@@ -61,7 +61,7 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
   function checkCookieTransport (request: FastifyRequest): void {
     assertSameSite(request, allowedOrigins)
     if (config.cookieSecure === true && request.protocol !== 'https') {
-      throw new AppError(400, 'insecure_transport', 'COOKIE_SECURE is on, so the refresh cookie needs https; use https, transport "body", or COOKIE_SECURE=false for plain-http local use')
+      throw new AppError('insecure_transport', 'COOKIE_SECURE is on, so the refresh cookie needs https; use https, transport "body", or COOKIE_SECURE=false for plain-http local use')
     }
   }
 
@@ -145,7 +145,7 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
     })
 
     app.get('/.well-known/jwks.json', async (_request, reply) => {
-      if (keys.jwks === null) throw new AppError(404, 'not_found', 'JWT_ALG=HS256 signs with a shared secret: there is no public key set')
+      if (keys.jwks === null) throw new AppError('not_found', 'JWT_ALG=HS256 signs with a shared secret: there is no public key set')
       return await reply.header('cache-control', 'public, max-age=300').send(keys.jwks)
     })
 

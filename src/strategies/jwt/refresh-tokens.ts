@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { JwtConfig } from '../../config/config.js'
-import { AppError, unauthorized } from '../../errors.js'
+import { AppError, RefreshRefused, unauthorized } from '../../errors.js'
 import type { KvStore } from '../../stores/kv-store.js'
 import type { UserRepository } from '../../users/user-repository.js'
 import { epochOf, type User } from '../../users/user.js'
@@ -266,7 +266,7 @@ export class RefreshTokens {
     }
     if (user === null || user.disabled) {
       await this.end(record.userId, record.familyId)
-      throw unauthorized('account_disabled', 'this account is disabled')
+      throw new RefreshRefused('this account is disabled')
     }
     if (familyEpoch(family) !== epochOf(user)) {
       await this.end(record.userId, record.familyId)

@@ -31,7 +31,7 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
     }, async (request, reply) => {
       assertSameSite(request, allowedOrigins)
       if (config.cookieSecure === true && request.protocol !== 'https') {
-        throw new AppError(400, 'insecure_transport', 'COOKIE_SECURE is on, so the session cookie needs https; use https or set COOKIE_SECURE=false for plain-http local use')
+        throw new AppError('insecure_transport', 'COOKIE_SECURE is on, so the session cookie needs https; use https or set COOKIE_SECURE=false for plain-http local use')
       }
       const user = await app.loginGuard.verify(request, request.body.username, request.body.password)
       const previous = request.session.auth
@@ -70,7 +70,7 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
         await request.session.destroy()
         await records.end(user.id, sessionId, 'revoked')
         reply.clearCookie(cookieName, cookieOptions)
-        throw new AppError(401, 'login_superseded', 'the account changed while logging in (password change, disable or forced logout); log in again')
+        throw new AppError('login_superseded', 'the account changed while logging in (password change, disable or forced logout); log in again')
       }
       auth.role = current.role
       if (config.maxSessionsPerUser > 0) {
