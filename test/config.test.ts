@@ -222,3 +222,28 @@ t.test('ADMIN_PASSWORD and ADMIN_PASSWORD_FILE', async t => {
   t.throws(() => loadConfig({ ADMIN_PASSWORD_FILE: join(dir, 'missing') }), { name: 'ConfigError', message: /ADMIN_PASSWORD_FILE: expected a readable file; got .*ENOENT/ })
   t.throws(() => loadConfig({ ADMIN_PASSWORD: 'twelve-chars', ADMIN_PASSWORD_FILE: file }), { name: 'ConfigError', message: /either ADMIN_PASSWORD or ADMIN_PASSWORD_FILE/ })
 })
+
+t.test('several bad values: the error names the first in --help order', async t => {
+  // One bad value per option, from the server's, the session's, the shared and the JWT settings.
+  const bad: Array<[string, string]> = [
+    ['STORE', 'mongo'], ['PORT', 'abc'], ['LOGIN_RATE_LIMIT', '10'], ['SESSION_IDLE_TTL', '-5'],
+    ['SESSION_REDIS_STORE', 'connect'], ['BENCH_USERS', '-1'], ['PASSWORD_HASH_COST', '8'], ['JWT_ALG', 'RS256'],
+    ['JWT_REVOCATION', 'sometimes'], ['REFRESH_REUSE_GRACE', '61s'], ['JWT_VERIFY_CACHE', 'maybe']
+  ]
+  const order = OPTIONS.map(o => o.env)
+  t.same(bad.map(([name]) => name), [...bad.map(([name]) => name)].sort((a, b) => order.indexOf(a) - order.indexOf(b)), 'the cases are in --help order')
+  for (const [i, [first, firstValue]] of bad.entries()) {
+    for (const [later, laterValue] of bad.slice(i + 1)) {
+      t.throws(() => loadConfig({ SESSION_SECRET: SECRET, JWT_SECRET: SECRET, [later]: laterValue, [first]: firstValue }),
+        { name: 'ConfigError', message: new RegExp(`^${first}: `) }, `${first} and ${later}: ${first}`)
+    }
+  }
+})
+
+t.test('the defaults --help prints are the values used when a setting is unset', async t => {
+  const secrets = { SESSION_SECRET: SECRET, JWT_SECRET: SECRET }
+  // Labels like (random per start) or (none) describe what happens when unset; every other default is a value.
+  const printed = Object.fromEntries(OPTIONS.filter(o => !o.default.startsWith('(')).map(o => [o.env, o.default]))
+  t.ok(Object.keys(printed).length >= 30, 'most defaults are values')
+  t.same(loadConfig({ ...printed, ...secrets }), loadConfig(secrets))
+})
