@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
+import { STRATEGY_KINDS, type StrategyKind } from '../strategies/registry.js'
 import { ConfigError } from './config-error.js'
 import { formatDuration, parseDuration } from './duration.js'
 
 export { ConfigError }
 
-export const STRATEGY_NAMES = ['session', 'jwt'] as const
-export type StrategyName = typeof STRATEGY_NAMES[number]
+/** The strategies AUTH_STRATEGIES may name: the registry's kinds (src/strategies/registry.ts). */
+export const STRATEGY_NAMES: readonly StrategyKind[] = STRATEGY_KINDS
+export type StrategyName = StrategyKind
 export const STORE_KINDS = ['memory', 'redis'] as const
 export type StoreKind = typeof STORE_KINDS[number]
 export const JWT_ALGORITHMS = ['HS256', 'EdDSA', 'ES256'] as const
