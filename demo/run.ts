@@ -10,7 +10,7 @@ import { OUTCOME_LABEL, STRATEGIES, Story, type Observation, type Printer, type 
 
 const HELP = `Usage: npm run demo -- [options]
 
-Tells the stories of ../shared/seeds against the real server and checks each outcome.
+Tells eleven stories about sessions and JWTs against the real server and checks each outcome.
 
   --scenario LIST   scenarios to run, by number or name (comma list); default: all
                     ${SCENARIOS.map(s => `${s.id} ${s.slug}`).join(', ')}
@@ -167,7 +167,7 @@ async function main (): Promise<void> {
     if (job.first) {
       say('')
       say(c.bold(`━━ ${scenario.id}. ${scenario.title}`))
-      say(`   ${c.dim('The notes say:')} ${scenario.claim}`)
+      say(`   ${c.dim('The claim:')} ${scenario.claim}`)
     }
     const target: Target = { strategy, store, redisUrl, url: opts.url }
     const expected = scenario.expect(target)

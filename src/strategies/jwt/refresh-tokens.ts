@@ -75,7 +75,7 @@ export const loginSuperseded = (): AppError =>
   unauthorized('login_superseded', 'the account was changed (password change, disable or revoke-all) while this login was being recorded; log in again')
 
 /**
- * Opaque rotating refresh tokens grouped in families, with reuse detection (seed 001): each refresh
+ * Opaque rotating refresh tokens grouped in families, with reuse detection: each refresh
  * spends the presented token and issues the next one; presenting a spent token again ends the whole
  * family. Spending is a compare-and-swap on the token record, so of N concurrent refreshes with one
  * token exactly one wins; a new token is only handed out once the family record has accepted the
