@@ -57,11 +57,13 @@ function parse (): { scenarios: Scenario[], strategies: StrategyId[], store: Sto
   }
   const list = (s: string | undefined): string[] => (s ?? '').split(',').map(x => x.trim()).filter(x => x !== '')
   const wanted = list(values.scenario)
-  const scenarios = wanted.length === 0 ? SCENARIOS : wanted.map(w => {
-    const found = SCENARIOS.find(s => String(s.id) === w || s.slug === w)
-    if (found === undefined) usage(`unknown scenario '${w}'; choose from ${SCENARIOS.map(s => `${s.id}/${s.slug}`).join(', ')}`)
-    return found
-  })
+  const scenarios = wanted.length === 0
+    ? SCENARIOS
+    : wanted.map(w => {
+      const found = SCENARIOS.find(s => String(s.id) === w || s.slug === w)
+      if (found === undefined) usage(`unknown scenario '${w}'; choose from ${SCENARIOS.map(s => `${s.id}/${s.slug}`).join(', ')}`)
+      return found
+    })
   const strategies = list(values.strategy)
   for (const s of strategies) if (!(STRATEGIES as readonly string[]).includes(s)) usage(`unknown strategy '${s}'; choose from ${STRATEGIES.join(', ')}`)
   const store = values.store as StoreKind

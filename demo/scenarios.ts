@@ -413,4 +413,3 @@ export const SCENARIOS: Scenario[] = [
     }
   }
 ]
-

@@ -72,7 +72,6 @@ export function jwtDemo (deps: { name: string, config: Config, store: KvStore, u
     return { strategy: name, mode, credential: { accessToken: access, refreshToken: refresh === undefined ? null : redact(refresh) }, serverKeeps: keeps, note: checks }
   }
 
-
   return {
     info: { kind: 'jwt', revocation: config.jwt.revocation, accessTtlSec: config.jwt.accessTtlMs / 1000 },
     needsCredentials: true,

@@ -39,7 +39,6 @@ export function sessionDemo (deps: { name: string, config: Config, store: KvStor
     }
   }
 
-
   return {
     info: { kind: 'session', idleTtlSec: config.session.idleTtlMs / 1000, absoluteTtlSec: config.session.absoluteTtlMs / 1000 },
     needsCredentials: false,
