@@ -32,7 +32,7 @@ export function renderChart (results: readonly ScenarioResult[], subtitle: strin
   const out: string[] = []
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`)
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
-  out.push(`<text x="10" y="20" font-size="15" font-weight="bold">session-vs-jwt: GET /{strategy}/api/me</text>`)
+  out.push('<text x="10" y="20" font-size="15" font-weight="bold">session-vs-jwt: GET /{strategy}/api/me</text>')
   out.push(`<text x="10" y="38" fill="#555">${esc(subtitle)}</text>`)
   names.forEach((name, i) => {
     const y = top + i * rowH + rowH / 2 + 4

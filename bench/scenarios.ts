@@ -18,7 +18,7 @@ export interface Scenario {
   refresh: boolean
   /** A plugin-defaults variant: what the project's tuning buys, not a configuration we recommend. */
   pluginDefaults: boolean
-  /** The target for requests/s relative to baseline, when there is one. */
+  /** The project's target for requests/s relative to baseline (bench/README.md), when there is one. */
   targetRatio: number | null
 }
 

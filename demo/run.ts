@@ -10,7 +10,7 @@ import { OUTCOME_LABEL, STRATEGIES, Story, type Observation, type Printer, type 
 
 const HELP = `Usage: npm run demo -- [options]
 
-Tells the stories of ../shared/seeds against the real server and checks each outcome.
+Tells eleven stories about sessions and JWTs against the real server and checks each outcome.
 
   --scenario LIST   scenarios to run, by number or name (comma list); default: all
                     ${SCENARIOS.map(s => `${s.id} ${s.slug}`).join(', ')}
@@ -57,11 +57,13 @@ function parse (): { scenarios: Scenario[], strategies: StrategyId[], store: Sto
   }
   const list = (s: string | undefined): string[] => (s ?? '').split(',').map(x => x.trim()).filter(x => x !== '')
   const wanted = list(values.scenario)
-  const scenarios = wanted.length === 0 ? SCENARIOS : wanted.map(w => {
-    const found = SCENARIOS.find(s => String(s.id) === w || s.slug === w)
-    if (found === undefined) usage(`unknown scenario '${w}'; choose from ${SCENARIOS.map(s => `${s.id}/${s.slug}`).join(', ')}`)
-    return found
-  })
+  const scenarios = wanted.length === 0
+    ? SCENARIOS
+    : wanted.map(w => {
+      const found = SCENARIOS.find(s => String(s.id) === w || s.slug === w)
+      if (found === undefined) usage(`unknown scenario '${w}'; choose from ${SCENARIOS.map(s => `${s.id}/${s.slug}`).join(', ')}`)
+      return found
+    })
   const strategies = list(values.strategy)
   for (const s of strategies) if (!(STRATEGIES as readonly string[]).includes(s)) usage(`unknown strategy '${s}'; choose from ${STRATEGIES.join(', ')}`)
   const store = values.store as StoreKind
@@ -167,7 +169,7 @@ async function main (): Promise<void> {
     if (job.first) {
       say('')
       say(c.bold(`━━ ${scenario.id}. ${scenario.title}`))
-      say(`   ${c.dim('The notes say:')} ${scenario.claim}`)
+      say(`   ${c.dim('The claim:')} ${scenario.claim}`)
     }
     const target: Target = { strategy, store, redisUrl, url: opts.url }
     const expected = scenario.expect(target)

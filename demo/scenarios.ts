@@ -1,4 +1,4 @@
-/** The eleven stories of issue 5, each a claim of ../shared/seeds told against the real server. */
+/** The eleven stories, each a claim about sessions or JWTs told against the real server (demo/README.md). */
 import { COOKIES } from '../harness/fixtures.js'
 import { promised, type LoginEvent, type Promised } from '../harness/promises.js'
 import { hasRedisServer, startRedisServer } from '../harness/redis.js'
@@ -13,7 +13,7 @@ export interface Scenario {
   id: number
   slug: string
   title: string
-  /** What the source notes claim (seed file numbers in ../shared/seeds). */
+  /** The claim the story tests, as printed before it runs. */
   claim: string
   /** Set when the scenario needs servers the runner starts itself (special settings, two instances, a Redis to stop). */
   needsOwnServers?: string
@@ -53,7 +53,7 @@ export const SCENARIOS: Scenario[] = [
     id: 1,
     slug: 'login',
     title: 'Log in and call a protected route',
-    claim: 'A session is a random id in a cookie plus a record on the server; a JWT carries its claims itself and is checked by signature (seeds 003, 004). Watch the store ops: what each request costs.',
+    claim: 'A session is a random id in a cookie plus a record on the server; a JWT carries its claims itself and is checked by signature. Watch the store ops: what each request costs.',
     expect: expecting(() => 'works', {
       session: 'the cookie\'s id finds the record: 1 store read per request',
       'jwt-none': 'signature and exp are checked locally: 0 store reads',
@@ -73,7 +73,7 @@ export const SCENARIOS: Scenario[] = [
     id: 2,
     slug: 'logout',
     title: 'Log out, then replay the old credential',
-    claim: 'Logging out of a session deletes its record, so the cookie is dead at once; a JWT cannot be "logged out" without server state and stays valid until exp (seeds 000, 003, 004).',
+    claim: 'Logging out of a session deletes its record, so the cookie is dead at once; a JWT cannot be "logged out" without server state and stays valid until exp.',
     expect: promisedOutcome('logout', {
       session: 'logout deleted the record the cookie points to',
       'jwt-none': 'nothing on the server knows the token was logged out; only its refresh token dies',
@@ -100,7 +100,7 @@ export const SCENARIOS: Scenario[] = [
     id: 3,
     slug: 'role',
     title: 'An admin changes the user\'s role (stale claims)',
-    claim: 'A role inside a JWT is a copy taken at issue time: after a change the token keeps the old role until it is re-issued; a session reads the role from the server (seed 000).',
+    claim: 'A role inside a JWT is a copy taken at issue time: after a change the token keeps the old role until it is re-issued; a session reads the role from the server.',
     expect: promisedOutcome('role', {
       session: 'the role lives in the session record, which the change rewrote',
       'jwt-none': 'the old token still says role "user" until it expires and a refresh issues a new one',
@@ -133,7 +133,7 @@ export const SCENARIOS: Scenario[] = [
     id: 4,
     slug: 'disable',
     title: 'The account is disabled',
-    claim: 'Disabling an account should lock the user out; a stateless JWT cannot see it and stays trusted until exp (seed 000).',
+    claim: 'Disabling an account should lock the user out; a stateless JWT cannot see it and stays trusted until exp.',
     expect: promisedOutcome('disable', {
       session: 'disable deleted every session record of the user',
       'jwt-none': 'the refresh families end at once, but the access token is checked by signature only',
@@ -161,7 +161,7 @@ export const SCENARIOS: Scenario[] = [
     id: 5,
     slug: 'password',
     title: 'The password is changed: is every device logged out?',
-    claim: 'After a password change (often: after a theft) every existing login should end; with sessions the per-user index finds them all; plain JWTs live on until exp (seeds 000, 004).',
+    claim: 'After a password change (often: after a theft) every existing login should end; with sessions the per-user index finds them all; plain JWTs live on until exp.',
     expect: promisedOutcome('password', {
       session: 'the change ended every session of the user, on every device',
       'jwt-none': 'every refresh family ends, but issued access tokens live until exp',
@@ -191,7 +191,7 @@ export const SCENARIOS: Scenario[] = [
     id: 6,
     slug: 'stolen-access',
     title: 'A credential stolen before logout is replayed by another client',
-    claim: 'A stolen session cookie or access token works for the thief exactly as for the owner; what logout does to the thief\'s copy is the difference (seeds 000, 002, 004).',
+    claim: 'A stolen session cookie or access token works for the thief exactly as for the owner; what logout does to the thief\'s copy is the difference.',
     expect: promisedOutcome('logout', {
       session: 'the victim\'s logout deleted the record the thief\'s copy points to',
       'jwt-none': 'the thief\'s copy verifies until exp; logout only ended the refresh token',
@@ -219,7 +219,7 @@ export const SCENARIOS: Scenario[] = [
     id: 7,
     slug: 'stolen-refresh',
     title: 'A stolen refresh token: the attacker refreshes first, then the victim',
-    claim: 'Rotating refresh tokens detect theft: when an already used token of a family comes back, the whole family is destroyed and everyone must log in again (seed 001).',
+    claim: 'Rotating refresh tokens detect theft: when an already used token of a family comes back, the whole family is destroyed and everyone must log in again.',
     expect: promisedOutcome('reuse', {
       session: 'a session cookie does not rotate: both copies keep working and nothing notices',
       'jwt-none': 'reuse ends the family (no more refreshes), but the attacker\'s last access token lives until exp',
@@ -259,7 +259,7 @@ export const SCENARIOS: Scenario[] = [
     id: 8,
     slug: 'expiry',
     title: 'The access token expires and the client refreshes silently',
-    claim: 'Short-lived access tokens plus a long-lived refresh token: when the access token expires, the client quietly gets a new one (seeds 001, 002, 003). A session instead slides: it lives while used and ends when idle (seed 004).',
+    claim: 'Short-lived access tokens plus a long-lived refresh token: when the access token expires, the client quietly gets a new one. A session instead slides: it lives while used and ends when idle.',
     needsOwnServers: 'short lifetimes (JWT_ACCESS_TTL=4s, SESSION_IDLE_TTL=3s)',
     expect: expecting(t => t.strategy === 'session' ? 'idle-expiry' : 'silent-refresh', {
       session: 'the idle timeout slides with activity and ends a session left idle (SESSION_IDLE_TTL=3s here)',
@@ -299,7 +299,7 @@ export const SCENARIOS: Scenario[] = [
     id: 9,
     slug: 'limit',
     title: 'A concurrent-login limit pushes the oldest device out',
-    claim: 'A server that keeps sessions can cap logins per user and end the oldest (seed 004); with JWTs the cap can only act on refresh families.',
+    claim: 'A server that keeps sessions can cap logins per user and end the oldest; with JWTs the cap can only act on refresh families.',
     needsOwnServers: 'MAX_SESSIONS_PER_USER=2',
     expect: promisedOutcome('evicted', {
       session: 'the third login ended the oldest session record',
@@ -332,7 +332,7 @@ export const SCENARIOS: Scenario[] = [
     id: 10,
     slug: 'scale-out',
     title: 'Two server instances behind one address: log in on A, call B',
-    claim: 'Sessions in one server\'s memory do not exist on another: scale-out needs sticky sessions, clustering or a shared store like Redis; a JWT verifies anywhere the key is (seed 004).',
+    claim: 'Sessions in one server\'s memory do not exist on another: scale-out needs sticky sessions, clustering or a shared store like Redis; a JWT verifies anywhere the key is.',
     needsOwnServers: 'two instances',
     expect: t => {
       if (t.store === 'redis') return { outcome: 'works', why: 'both instances share the Redis store (and the signing secret)' }
@@ -364,7 +364,7 @@ export const SCENARIOS: Scenario[] = [
     id: 11,
     slug: 'redis-down',
     title: 'Redis goes down and comes back',
-    claim: 'Whatever needs the store fails when the store is down; a stateless JWT keeps verifying (seeds 002, 004). The server must fail closed (503, never a 200 it cannot check) and recover by itself.',
+    claim: 'Whatever needs the store fails when the store is down; a stateless JWT keeps verifying. The server must fail closed (503, never a 200 it cannot check) and recover by itself.',
     needsOwnServers: 'a Redis of its own to stop and start',
     expect: expecting(t => t.strategy === 'jwt-none' ? 'keeps-working' : 'fails-closed', {
       session: 'every request needs the session record: 503 while Redis is down',
@@ -413,4 +413,3 @@ export const SCENARIOS: Scenario[] = [
     }
   }
 ]
-

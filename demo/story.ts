@@ -179,7 +179,6 @@ export class Story {
   }
 }
 
-
 export function errorOf (r: Reply): string {
   return typeof r.body === 'object' && r.body !== null && typeof r.body.error === 'string' ? r.body.error : String(r.status)
 }

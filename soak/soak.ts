@@ -1,5 +1,5 @@
 /**
- * Soak run (issue 6 item 6): mixed traffic from many users against `node dist/server.js` as its own
+ * Soak run (soak/README.md): mixed traffic from many users against `node dist/server.js` as its own
  * process, once per store, for a fixed time. Every request has exactly one expected answer (see the
  * journeys below); anything else (a 5xx, an unexpected 401/403/429, a network error) is an error and
  * the run fails. Reports requests, errors and the server's RSS (VmRSS from /proc/<pid>/status) at

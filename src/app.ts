@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
-import type { Config, StrategyName } from './config/config.js'
+import type { Config } from './config/config.js'
 import { cookiePolicy } from './auth/cookie-policy.js'
 import { loginGuard } from './auth/login-guard.js'
 import { principalPlugin } from './auth/principal.js'
@@ -12,15 +12,9 @@ import { demoRoutes } from './routes/demo-routes.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
-import { createJwtStrategy } from './strategies/jwt/jwt-strategy.js'
-import { createSessionStrategy } from './strategies/session/session-strategy.js'
-import type { Strategy, StrategyDeps } from './strategies/strategy.js'
+import { defaultMounts, mountStrategies, type Mount } from './strategies/registry.js'
+import type { Strategy } from './strategies/strategy.js'
 import { UserRepository } from './users/user-repository.js'
-
-const STRATEGY_FACTORIES: Record<StrategyName, (deps: StrategyDeps) => Strategy> = {
-  session: createSessionStrategy,
-  jwt: createJwtStrategy
-}
 
 /** Body size cap for every route: logins, notes and admin changes are all tiny. */
 const BODY_LIMIT = 16 * 1024
@@ -75,6 +69,11 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** Keeps the default logger configuration but writes to this stream (tests read the logs). */
   logStream?: { write: (line: string) => void }
+  /**
+   * The strategy instances to mount; defaults to one per AUTH_STRATEGIES entry under its own name.
+   * A kind may be mounted more than once with other settings (e.g. every JWT revocation mode side by side).
+   */
+  mounts?: readonly Mount[]
 }
 
 /**
@@ -93,7 +92,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (admin === 'none' && !config.demoMode) {
       config.warnings.push('no admin account: set ADMIN_PASSWORD (at least 12 characters) or ADMIN_PASSWORD_FILE and restart to create the user `admin`; it is set at first start only, later changes go through POST /admin/users/admin/password')
     }
-    const strategies = config.strategies.map(name => STRATEGY_FACTORIES[name]({ config, store, users }))
+    const strategies = mountStrategies({ config, store, users }, options.mounts ?? defaultMounts(config))
+    // The admin routes accept the credential of the first mount of each kind (two mounts of one kind
+    // present the same kind of credential, and their scopes cannot share one registration).
+    const adminStrategies = strategies.filter((s, i) => strategies.findIndex(o => o.kind === s.kind) === i)
 
     const app = Fastify({
       logger: options.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
@@ -115,7 +117,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // The cookie secret is the session secret, so failed session lookups can tell tampered cookies apart.
     await app.register(fastifyCookie, config.session.secrets.length === 0 ? {} : { secret: config.session.secrets })
     // COOKIE_SECURE=auto: prefixed Secure cookies for https requests, plain ones for plain http.
-    await app.register(cookiePolicy, { config })
+    await app.register(cookiePolicy, { config, cookies: strategies.flatMap(s => s.cookies) })
 
     await app.register(loginGuard, {
       users,
@@ -126,7 +128,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     })
     await app.register(healthRoutes(store))
     // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
-    if (config.demoMode) await app.register(demoRoutes, { config, store, users, strategies })
+    if (config.demoMode) await app.register(demoRoutes, { config, strategies })
 
     for (const strategy of strategies) {
       await app.register(async function strategyScope (scope) {
@@ -142,8 +144,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
     await app.register(async function adminScope (scope) {
       scope.addHook('onRequest', noStore)
-      for (const strategy of strategies) await scope.register(strategy.credentials)
-      scope.addHook('onRequest', requireAuth(anyStrategy(strategies)))
+      for (const strategy of adminStrategies) await scope.register(strategy.credentials)
+      scope.addHook('onRequest', requireAuth(anyStrategy(adminStrategies)))
       await scope.register(adminRoutes({ users, strategies }))
     }, { prefix: '/admin' })
 

@@ -1,5 +1,5 @@
 /**
- * What the cookies carry (issue 6 item 4; ASVS V3.2/V3.4, OWASP session management cheat sheet):
+ * What the cookies carry (ASVS V3.2/V3.4, OWASP session management cheat sheet):
  * with COOKIE_SECURE on, `__Host-sid` is a signed random id (192 bits) and `__Secure-rt` an opaque
  * random token (256 bits); neither holds any session data, both stay far below the 4 KB cookie limit,
  * and their size does not depend on what the server keeps about the login (user agent, role).

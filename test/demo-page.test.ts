@@ -52,7 +52,7 @@ t.test('demo page: session vs jwt-none in Chromium', { skip: found ? false : `no
   page.on('console', msg => { if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text()) })
   page.on('requestfailed', req => { problems.push(`request failed: ${req.url()}`) })
   page.on('request', req => { if (!req.url().startsWith(s.url)) problems.push(`external request: ${req.url()}`) })
-  // Serve the page under a strict CSP (what issue 6's helmet will send). Only the document is routed:
+  // Serve the page under a strict CSP (what src/plugins/security-headers.ts sends). Only the document is routed:
   // route.fetch() would send the context's cookies even on the page's credentials:'omit' requests.
   await page.route(url => url.pathname === '/', async route => {
     const response = await route.fetch()

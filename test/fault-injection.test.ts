@@ -1,5 +1,5 @@
 /**
- * Store faults under load (issue 6 item 5). Tests start their own redis-server and stop it; the shared
+ * Store faults under load. Tests start their own redis-server and stop it; the shared
  * Redis is never touched.
  *
  * 1. Redis stopped while concurrent clients hammer every stateful path (session cookie, JWT in denylist

@@ -6,7 +6,7 @@ import { admin, alice, benchUser, decodeJwt, jwtLogin } from './helpers/jwt.js'
 type Mode = 'none' | 'denylist' | 'version'
 
 /**
- * What an access token issued before each event does right after it, per mode (issue 3's table).
+ * What an access token issued before each event does right after it, per mode (the table "Which revocation mode do I want?" in src/strategies/jwt/README.md).
  * 'ok' = still 200 (stateless: valid until exp, stated plainly), 'revoked' = 401 token_revoked at once.
  */
 const EXPECTED: Record<Mode, Record<'logout' | 'revoke' | 'disable' | 'password' | 'role' | 'device', 'ok' | 'revoked'>> = {

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import type { StrategyName } from '../config/config.js'
 import type { Role } from '../users/user.js'
 
 /** Who made the request, whatever strategy proved it. Handlers read only this. */
@@ -7,7 +6,8 @@ export interface Principal {
   userId: string
   username: string
   role: Role
-  strategy: StrategyName
+  /** The mount that authenticated the request (`session`, `jwt`, or a further mount's name). */
+  strategy: string
   /** The login this credential belongs to: a session's device handle or a refresh family id. */
   loginId: string
 }

@@ -18,17 +18,19 @@ export function requireAuth (authenticate: Authenticate) {
 
 /** Authenticates with whichever mounted strategy the request's credential belongs to (admin routes). */
 export function anyStrategy (strategies: readonly Strategy[]): Authenticate {
+  const challenge = wwwAuthenticate(strategies)
   return async function authenticateAny (request, reply) {
     const strategy = strategies.find(s => s.presentedBy(request))
     if (strategy === undefined) {
-      throw new AppError('missing_credentials', 'log in first: send a session cookie or a bearer token', wwwAuthenticate(strategies))
+      throw new AppError('missing_credentials', 'log in first: send a session cookie or a bearer token', challenge)
     }
     await strategy.authenticate(request, reply)
   }
 }
 
+/** The challenges of every strategy that has one (RFC 6750 §3 for bearer tokens). */
 function wwwAuthenticate (strategies: readonly Strategy[]): Record<string, string> {
-  return strategies.some(s => s.name === 'jwt') ? { 'www-authenticate': 'Bearer' } : {}
+  return Object.assign({}, ...strategies.map(s => s.challenge)) as Record<string, string>
 }
 
 export function requireAdmin (request: FastifyRequest): void {

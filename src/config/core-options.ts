@@ -1,9 +1,11 @@
 import { isIP } from 'node:net'
+import { STRATEGY_KINDS, type StrategyKind } from '../strategies/registry.js'
 import { ConfigError } from './config-error.js'
 import { autoOrBoolean, boolean, fail, integer, list, oneOf, optional, rateLimit, subsetOf, text, valued, type Kind, type Option } from './options.js'
 
-export const STRATEGY_NAMES = ['session', 'jwt'] as const
-export type StrategyName = typeof STRATEGY_NAMES[number]
+/** The strategies AUTH_STRATEGIES may name: the registry's kinds (src/strategies/registry.ts). */
+export const STRATEGY_NAMES: readonly StrategyKind[] = STRATEGY_KINDS
+export type StrategyName = StrategyKind
 export const STORE_KINDS = ['memory', 'redis'] as const
 export type StoreKind = typeof STORE_KINDS[number]
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const

@@ -48,6 +48,11 @@ async function send (method: string, path: string, opts: { body?: object, bearer
   return { status: res.status, body, ms, ops: res.headers.get('x-auth-store-ops'), setCookie: res.headers.get('x-demo-set-cookie') }
 }
 
+/** Runs a promise from an event handler: a failure is logged to the console instead of going unhandled. */
+function run (work: Promise<unknown>): void {
+  work.catch((err: unknown) => { console.error(err) })
+}
+
 function logRow (tbody: HTMLElement, method: string, path: string, r: { status: number, ms: number, ops: string | null }, note = ''): void {
   const tr = document.createElement('tr')
   tr.className = r.status < 400 ? 'ok' : 'bad'
@@ -92,10 +97,10 @@ class Panel {
     userSelect.addEventListener('change', () => { password.value = `${userSelect.value}-password` })
     form.addEventListener('submit', ev => {
       ev.preventDefault()
-      void this.login(userSelect.value, password.value)
+      run(this.login(userSelect.value, password.value))
     })
     for (const button of this.root.querySelectorAll<HTMLButtonElement>('[data-action]')) {
-      button.addEventListener('click', () => { void this.act(button.dataset.action ?? '') })
+      button.addEventListener('click', () => { run(this.act(button.dataset.action ?? '')) })
     }
     if (kind === 'jwt') setInterval(() => { this.tick() }, 500)
     this.showDocumentCookie()
@@ -211,7 +216,7 @@ class Attacker {
 
   constructor () {
     for (const button of this.root.querySelectorAll<HTMLButtonElement>('[data-action]')) {
-      button.addEventListener('click', () => { void this.replay(button.dataset.action ?? '') })
+      button.addEventListener('click', () => { run(this.replay(button.dataset.action ?? '')) })
     }
   }
 
@@ -258,11 +263,11 @@ class AdminStrip {
 
   constructor () {
     events.addEventListener('login', ev => { this.target.value = String((ev as CustomEvent).detail) })
-    byId('admin-set-role').addEventListener('click', () => { void this.change('role', { role: byId<HTMLSelectElement>('admin-role').value }) })
-    byId('admin-disable').addEventListener('click', () => { void this.change('disable') })
-    byId('admin-enable').addEventListener('click', () => { void this.change('enable') })
-    byId('admin-change-password').addEventListener('click', () => { void this.change('password', { password: byId<HTMLInputElement>('admin-password').value }) })
-    byId('admin-revoke').addEventListener('click', () => { void this.change('revoke') })
+    byId('admin-set-role').addEventListener('click', () => { run(this.change('role', { role: byId<HTMLSelectElement>('admin-role').value })) })
+    byId('admin-disable').addEventListener('click', () => { run(this.change('disable')) })
+    byId('admin-enable').addEventListener('click', () => { run(this.change('enable')) })
+    byId('admin-change-password').addEventListener('click', () => { run(this.change('password', { password: byId<HTMLInputElement>('admin-password').value })) })
+    byId('admin-revoke').addEventListener('click', () => { run(this.change('revoke')) })
   }
 
   /** The admin's own login: JWT with the refresh token in the body, so it never touches the panels' cookies. */
@@ -299,7 +304,7 @@ const jwtPanel = new Panel('jwt')
 const attacker = new Attacker()
 new AdminStrip() // eslint-disable-line no-new
 
-void (async () => {
+run((async () => {
   const r = await send('GET', '/demo/info')
   if (r.status !== 200) { byId('server-info').textContent = 'This server does not run in DEMO_MODE.'; return }
   const info = r.body as Info
@@ -307,4 +312,4 @@ void (async () => {
   el(jwtPanel.root, 'mode').textContent = `revocation mode: ${info.jwtRevocation}`
   document.title = `Session vs JWT (${info.jwtRevocation})`
   await Promise.all([sessionPanel.refreshViews(), jwtPanel.refreshViews()])
-})()
+})())

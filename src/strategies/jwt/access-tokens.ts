@@ -24,7 +24,7 @@ export interface AccessClaims {
   aud: string
   /** User id. */
   sub: string
-  /** Login handle shown by /api/me, so stateless mode needs no lookup (the only identity claim; see docs/jwt.md). */
+  /** Login handle shown by /api/me, so stateless mode needs no lookup (the only identity claim; see src/strategies/jwt/README.md). */
   preferred_username: string
   role: Role
   /** The user's `version` when the token was issued. */

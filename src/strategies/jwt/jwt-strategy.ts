@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { unauthorized } from '../../errors.js'
 import type { Strategy, StrategyDeps } from '../strategy.js'
 import { bearerToken, bindPreviousKeys, CHALLENGE_MISSING, jwtPluginOptions, PreviousKeys, verifyAccessToken } from './access-tokens.js'
+import { jwtDemo } from './jwt-demo.js'
 import { loadJwtKeys } from './jwt-keys.js'
 import { jwtRoutes } from './jwt-routes.js'
 import { RefreshTokens } from './refresh-tokens.js'
@@ -17,16 +18,21 @@ const BEARER = /^bearer( |$)/i
  * JWT_REVOCATION, 0 (`none`) or 1 (`denylist`, `version`) store round trips. Keys, signer and verifier
  * are built once at startup.
  */
-export function createJwtStrategy ({ config, store, users }: StrategyDeps): Strategy {
+export function createJwtStrategy (deps: StrategyDeps): Strategy {
+  const { store, users, mount: { name } } = deps
+  // A further mount (e.g. /jwt-denylist beside /jwt) signs for an audience of its own, so its tokens
+  // are never accepted by another mount whose revocation mode would treat them differently.
+  const config = name === 'jwt' ? deps.config : { ...deps.config, jwt: { ...deps.config.jwt, audience: `${deps.config.jwt.audience}/${name}` } }
   const keys = loadJwtKeys(config.jwt, config.warnings)
   const pluginOptions = jwtPluginOptions(config.jwt, keys)
   const previousKeys = new PreviousKeys(config.jwt, keys)
   const revocation = createRevocation(config, store, users)
   const refreshTokens = new RefreshTokens(store, users, config.jwt, revocation.familyEnded)
   // `__Secure-` makes browsers refuse the cookie without Secure; `__Host-` is impossible with Path=/jwt.
-  const cookieName = config.cookieSecure === true ? '__Secure-rt' : 'rt'
+  const cookie = { plain: 'rt', secure: '__Secure-rt' }
+  const cookieName = config.cookieSecure === true ? cookie.secure : cookie.plain
   // Path=/jwt: the refresh token never travels with API or session requests, only to refresh/logout.
-  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, path: '/jwt', secure: config.cookieSecure === true }
+  const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, path: `/${name}`, secure: config.cookieSecure === true }
 
   // Registered in every scope that authenticates with JWTs (/jwt and /admin): `request.server.jwt` is
   // then the scope's signer and cached verifier, built once when the scope starts.
@@ -44,12 +50,16 @@ export function createJwtStrategy ({ config, store, users }: StrategyDeps): Stra
       request.authStoreOps += revocation.storeOpsPerRequest
       await revocation.check(claims)
     }
-    request.principal = { userId: claims.sub, username: claims.preferred_username, role: claims.role, strategy: 'jwt', loginId: claims.sid }
+    request.principal = { userId: claims.sub, username: claims.preferred_username, role: claims.role, strategy: name, loginId: claims.sid }
   }
 
   return {
-    name: 'jwt',
+    name,
+    kind: 'jwt',
     credentials,
+    challenge: CHALLENGE_MISSING,
+    cookies: [cookie],
+    demo: jwtDemo({ name, config, store, users, cookie }),
     routes: jwtRoutes({ config, keys, refreshTokens, revocation, authenticate, cookieName, cookieOptions }),
     presentedBy: request => BEARER.test(request.headers.authorization ?? ''),
     authenticate,

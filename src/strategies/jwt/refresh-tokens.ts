@@ -4,6 +4,7 @@ import { AppError, RefreshRefused, unauthorized } from '../../errors.js'
 import type { KvStore } from '../../stores/kv-store.js'
 import type { UserRepository } from '../../users/user-repository.js'
 import { epochOf, type User } from '../../users/user.js'
+import { JWT_KEYS } from './store-keys.js'
 
 /**
  * `rt:<sha256(token)>`: one refresh token. Only the hash is stored; the token itself is never kept.
@@ -59,9 +60,7 @@ const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/
  */
 const MAX_ATTEMPTS = 5
 
-const rtKey = (hash: string): string => `rt:${hash}`
-const famKey = (familyId: string): string => `fam:${familyId}`
-const indexKey = (userId: string): string => `user-families:${userId}`
+const { refresh: rtKey, family: famKey, userFamilies: indexKey } = JWT_KEYS
 const hashOf = (token: string): string => createHash('sha256').update(token).digest('base64url')
 const newToken = (): { token: string, hash: string } => {
   const token = randomBytes(32).toString('base64url')
@@ -76,7 +75,7 @@ export const loginSuperseded = (): AppError =>
   unauthorized('login_superseded', 'the account was changed (password change, disable or revoke-all) while this login was being recorded; log in again')
 
 /**
- * Opaque rotating refresh tokens grouped in families, with reuse detection (seed 001): each refresh
+ * Opaque rotating refresh tokens grouped in families, with reuse detection: each refresh
  * spends the presented token and issues the next one; presenting a spent token again ends the whole
  * family. Spending is a compare-and-swap on the token record, so of N concurrent refreshes with one
  * token exactly one wins; a new token is only handed out once the family record has accepted the

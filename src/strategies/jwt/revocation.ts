@@ -2,6 +2,7 @@ import type { Config, RevocationMode } from '../../config/config.js'
 import type { KvStore } from '../../stores/kv-store.js'
 import type { UserRepository } from '../../users/user-repository.js'
 import type { User, UserChange } from '../../users/user.js'
+import { JWT_KEYS } from './store-keys.js'
 import { tokenRevoked, type AccessClaims } from './access-tokens.js'
 
 /**
@@ -23,10 +24,7 @@ export interface AccessRevocation {
   userChanged: (user: User, change: UserChange) => Promise<void>
 }
 
-const denyKey = (jti: string): string => `deny:${jti}`
-const denyFamilyKey = (familyId: string): string => `deny-sid:${familyId}`
-/** Holds a user version: every token of that user with a smaller `ver` is revoked. */
-const revokedBeforeKey = (userId: string): string => `revoked-before:${userId}`
+const { deny: denyKey, denyFamily: denyFamilyKey, revokedBefore: revokedBeforeKey } = JWT_KEYS
 
 /** Changes after which the denylist rejects every outstanding token of the user. */
 const REVOKING_CHANGES: ReadonlySet<UserChange> = new Set(['disable', 'password', 'revoke'])

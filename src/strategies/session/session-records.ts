@@ -2,10 +2,19 @@ import type { SessionStore } from '@fastify/session'
 import type { KvStore } from '../../stores/kv-store.js'
 import type { Role } from '../../users/user.js'
 import type { EndReason, SessionAuth, StoredSession } from './session-data.js'
-import { SESSION_END_PREFIX, SessionWriteDropped, destroySession, getSession, setSession } from './session-stores.js'
+import { SESSION_END_PREFIX, SESSION_KEY_PREFIX, SessionWriteDropped, destroySession, getSession, setSession } from './session-stores.js'
 
-const indexKey = (userId: string): string => `user-sessions:${userId}`
-const endKey = (sessionId: string): string => SESSION_END_PREFIX + sessionId
+/** Every store key the session strategy writes, in one place (the demo inspection reads the same names). */
+export const SESSION_KEYS = {
+  /** The record @fastify/session loads (written by KvSessionStore). */
+  session: (sessionId: string): string => SESSION_KEY_PREFIX + sessionId,
+  /** Left for a while when a session ends, with the reason; no write may revive the session meanwhile. */
+  end: (sessionId: string): string => SESSION_END_PREFIX + sessionId,
+  /** The user's sessions (device list, revoke-all, role updates, the per-user limit). */
+  userSessions: (userId: string): string => `user-sessions:${userId}`
+} as const
+
+const { userSessions: indexKey, end: endKey } = SESSION_KEYS
 const MAX_ROLE_ATTEMPTS = 10
 
 export interface SessionEntry {

@@ -5,6 +5,7 @@ import { assertSameSite } from '../../auth/csrf.js'
 import { unauthorized } from '../../errors.js'
 import type { Strategy, StrategyDeps } from '../strategy.js'
 import { CachedSigner } from './cached-signer.js'
+import { sessionDemo } from './session-demo.js'
 import { SessionRecords } from './session-records.js'
 import { CountingSessionStore, SessionWriteDropped, createSessionStore, usesConnectRedis } from './session-stores.js'
 import { sessionRoutes } from './session-routes.js'
@@ -16,14 +17,17 @@ import './session-data.js'
  * server-side timestamps; `lastSeenAt` is written at most once per touch interval, so a protected
  * request costs one store read and, now and then, one write (every request when SESSION_ROLLING=true).
  */
-export function createSessionStrategy ({ config, store, users }: StrategyDeps): Strategy {
+export function createSessionStrategy ({ config, store, users, mount: { name } }: StrategyDeps): Strategy {
   const { idleTtlMs, absoluteTtlMs, rolling, redisStore } = config.session
   const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix, redisStore))
   // connect-redis (the benchmark's plugin-defaults reference) keeps @fastify/session's own write-back.
   const conditionalStore = !usesConnectRedis(store, redisStore)
   const records = new SessionRecords(sessionStore.inner, store, config.session)
-  // `__Host-` pins the cookie to this host, https and Path=/ (browsers refuse it otherwise).
-  const cookieName = config.cookieSecure === true ? '__Host-sid' : 'sid'
+  // `__Host-` pins the cookie to this host, https and Path=/ (browsers refuse it otherwise). A further
+  // mount's cookie (also Path=/) needs a name of its own.
+  const plain = name === 'session' ? 'sid' : `sid-${name}`
+  const cookie = { plain, secure: `__Host-${plain}` }
+  const cookieName = config.cookieSecure === true ? cookie.secure : cookie.plain
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: config.cookieSecure === true }
   // How stale lastSeenAt may get before it is written back: idle expiry is exact to within this.
   const touchIntervalMs = Math.min(60_000, Math.floor(idleTtlMs / 10))
@@ -109,12 +113,16 @@ export function createSessionStrategy ({ config, store, users }: StrategyDeps): 
     }
     // @fastify/session writes the record back in onSend when it changed (or always, when rolling).
     if (rolling || auth.lastSeenAt === now) request.authStoreOps++
-    request.principal = { userId: auth.userId, username: auth.username, role: auth.role, strategy: 'session', loginId: auth.handle }
+    request.principal = { userId: auth.userId, username: auth.username, role: auth.role, strategy: name, loginId: auth.handle }
   }
 
   return {
-    name: 'session',
+    name,
+    kind: 'session',
     credentials,
+    challenge: {},
+    cookies: [cookie],
+    demo: sessionDemo({ name, config, store, users, cookie }),
     routes: sessionRoutes({ config, records, users, authenticate, cookieName, cookieOptions }),
     presentedBy: request => request.cookies[cookieName] !== undefined,
     authenticate,
