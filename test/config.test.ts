@@ -39,9 +39,19 @@ t.test('defaults', async t => {
 
 t.test('valid values', async t => {
   const c = loadConfig({
-    AUTH_STRATEGIES: ' session ', STORE: 'redis', REDIS_URL: 'redis://h:1/2', PORT: '0', LOG_LEVEL: 'warn',
-    SESSION_SECRET: SECRET, SESSION_IDLE_TTL: '900s', SESSION_ABSOLUTE_TTL: '14d', SESSION_ROLLING: 'true',
-    MAX_SESSIONS_PER_USER: '3', COOKIE_SECURE: 'false', BENCH_USERS: '100', ALLOWED_ORIGINS: 'https://a.example,http://b.example:8080'
+    AUTH_STRATEGIES: ' session ',
+    STORE: 'redis',
+    REDIS_URL: 'redis://h:1/2',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    SESSION_SECRET: SECRET,
+    SESSION_IDLE_TTL: '900s',
+    SESSION_ABSOLUTE_TTL: '14d',
+    SESSION_ROLLING: 'true',
+    MAX_SESSIONS_PER_USER: '3',
+    COOKIE_SECURE: 'false',
+    BENCH_USERS: '100',
+    ALLOWED_ORIGINS: 'https://a.example,http://b.example:8080'
   })
   t.same(c.strategies, ['session'])
   t.equal(c.store, 'redis')
