@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { ERRORS, type ErrorCode } from '../src/errors.js'
+import { AppError, ERRORS, RefreshRefused, unauthorized, type ErrorCode } from '../src/errors.js'
 import { forEachStore, startApp } from './helpers/app.js'
 import { alice, jwtLogin } from './helpers/jwt.js'
 
@@ -11,6 +11,17 @@ t.test('the catalog: stable snake_case codes, each with a 4xx or 5xx status', as
     t.match(code, /^[a-z]+(_[a-z]+)*$/, `${code}: snake_case`)
     t.ok(ERRORS[code] >= 400 && ERRORS[code] <= 599, `${code}: ${ERRORS[code]} is an error status`)
   }
+})
+
+t.test('AppError takes its status from the catalog; unauthorized() takes only 401 codes (tsc checks the misuses)', async t => {
+  t.equal(new AppError('too_many_attempts', 'slow down', { 'retry-after': '3' }).statusCode, 429)
+  t.equal(unauthorized('token_expired', 'refresh it').statusCode, 401)
+  t.equal(new RefreshRefused('this account is disabled').statusCode, 401)
+  t.equal(new RefreshRefused('this account is disabled').code, 'account_disabled')
+  // @ts-expect-error forbidden is a 403 code
+  t.equal(unauthorized('forbidden', 'no').statusCode, 403)
+  // @ts-expect-error not a catalog code
+  t.equal(new AppError('no_such_code', 'no').statusCode, undefined)
 })
 
 /** Codes src/README.md does not name yet (the docs' to-do; remove one when it is documented). */
