@@ -21,7 +21,6 @@ function rawSetCookie (r: Reply, name: string): string {
 forEachStore(t, async (t, store) => {
   t.test('__Host-sid: a signed random id, no session data, well under 4 KB', async t => {
     const s = await startApp(t, { STORE: store, COOKIE_SECURE: 'true', TRUST_PROXY: '1', AUTH_STRATEGIES: 'session' })
-    if (s === null) return
     const c = s.client()
     const login = await c.post('/session/login', alice, { headers: { ...https, 'user-agent': LONG_AGENT } })
     t.equal(login.status, 200)
@@ -63,7 +62,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('__Secure-rt: an opaque random token, stored only as a hash', async t => {
     const s = await startApp(t, { STORE: store, COOKIE_SECURE: 'true', TRUST_PROXY: '1', AUTH_STRATEGIES: 'jwt' })
-    if (s === null) return
     const c = s.client()
     const login = await c.post('/jwt/login', alice, { headers: { ...https, 'user-agent': LONG_AGENT } })
     t.equal(login.status, 200)

@@ -80,8 +80,8 @@ function carriesRealPassword (text: string): boolean {
 
 t.test('fuzz: login bodies on both strategies, with and without the login limits', async t => {
   const watched = watchProcess(t)
-  const open: TestApp = (await startApp(t, {}))!
-  const limited: TestApp = (await startApp(t, { LOGIN_RATE_LIMIT: '5/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000/1m', TRUST_PROXY: '1' }))!
+  const open: TestApp = await startApp(t, {})
+  const limited: TestApp = await startApp(t, { LOGIN_RATE_LIMIT: '5/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000/1m', TRUST_PROXY: '1' })
   const clients = { open: new RawClient(open.url), limited: new RawClient(limited.url) }
   t.teardown(() => { clients.open.close(); clients.limited.close() })
 

@@ -4,13 +4,13 @@ import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/config.js'
 import { Client } from './helpers/http.js'
-import { startApp, testEnv, waitFor } from './helpers/app.js'
+import { ownRedisTest, startApp, testEnv, waitFor } from './helpers/app.js'
 import { startOwnRedis } from './helpers/redis.js'
 
 const alice = { username: 'alice', password: 'alice-password' }
 
 t.test('health and readiness', async t => {
-  const s = (await startApp(t, { AUTH_STRATEGIES: 'session' }))!
+  const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
   const c = s.client()
   t.same((await c.get('/health')).body, { status: 'ok' })
   const ready = await c.get('/ready')
@@ -19,7 +19,7 @@ t.test('health and readiness', async t => {
 })
 
 t.test('bad input gets a 4xx JSON error, never a 500 or a stack trace', async t => {
-  const s = (await startApp(t, { AUTH_STRATEGIES: 'session' }))!
+  const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
   const c = s.client()
   const json = { 'content-type': 'application/json' }
   const cases: Array<[string, string, Parameters<Client['request']>[2], number, string]> = [
@@ -63,10 +63,10 @@ t.test('logs never contain passwords, cookies or tokens', async t => {
   }
 })
 
-t.test('Redis down: 503 store_unavailable (fail closed), then recovery without a restart', async t => {
+ownRedisTest(t, 'Redis down: 503 store_unavailable (fail closed), then recovery without a restart', async t => {
   const redis = await startOwnRedis({ persist: true })
   t.teardown(async () => { await redis.stop() })
-  const s = (await startApp(t, { STORE: 'redis', REDIS_URL: redis.url, AUTH_STRATEGIES: 'session' }))!
+  const s = await startApp(t, { STORE: 'redis', REDIS_URL: redis.url, AUTH_STRATEGIES: 'session' })
   const c = s.client()
   await c.post('/session/login', alice)
   t.equal((await c.get('/session/api/me')).status, 200)
