@@ -1,11 +1,10 @@
 import t from 'tap'
 import { Client } from './helpers/http.js'
 import { forEachStore, redisTest, startApp, waitFor } from './helpers/app.js'
+import { alice, bob } from './helpers/jwt.js'
 import { addressKey } from '../src/auth/login-guard.js'
 
 const wrong = { username: 'alice', password: 'wrong-password' }
-const alice = { username: 'alice', password: 'alice-password' }
-const bob = { username: 'bob', password: 'bob-password' }
 const from = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } })
 
 forEachStore(t, async (t, store) => {

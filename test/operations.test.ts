@@ -5,9 +5,9 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/config.js'
 import { Client } from './helpers/http.js'
 import { ownRedisTest, startApp, testEnv, waitFor } from './helpers/app.js'
+import { alice } from './helpers/jwt.js'
 import { startOwnRedis } from './helpers/redis.js'
 
-const alice = { username: 'alice', password: 'alice-password' }
 
 t.test('health and readiness', async t => {
   const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
@@ -26,7 +26,7 @@ t.test('bad input gets a 4xx JSON error, never a 500 or a stack trace', async t 
     ['POST', '/session/login', { body: '{"username":', headers: json }, 400, 'invalid_json'],
     ['POST', '/session/login', { body: '', headers: json }, 400, 'invalid_json'],
     ['POST', '/session/login', { json: { username: ['alice'], password: 'x' } }, 400, 'invalid_request'],
-    ['POST', '/session/login', { json: { username: 'alice', password: 'alice-password', extra: 1 } }, 400, 'invalid_request'],
+    ['POST', '/session/login', { json: { ...alice, extra: 1 } }, 400, 'invalid_request'],
     ['POST', '/session/login', { json: { username: 'a'.repeat(65), password: 'x' } }, 400, 'invalid_request'],
     ['POST', '/session/login', { body: JSON.stringify({ username: 'alice', password: 'x'.repeat(20_000) }), headers: json }, 413, 'payload_too_large'],
     ['POST', '/session/login', { body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
@@ -58,7 +58,7 @@ t.test('logs never contain passwords, cookies or tokens', async t => {
   const sid = c.cookies.get('sid')!
   const all = lines.join('')
   t.ok(lines.length > 4, 'requests were logged')
-  for (const secret of ['alice-password', 'wrong-password-123', sid, sid.split('.')[0]!, 'header.payload.signature', config.session.secret]) {
+  for (const secret of [alice.password, 'wrong-password-123', sid, sid.split('.')[0]!, 'header.payload.signature', config.session.secret]) {
     t.notOk(all.includes(secret), `log does not contain ${secret.slice(0, 12)}…`)
   }
 })

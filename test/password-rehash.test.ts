@@ -6,10 +6,9 @@
 import { randomBytes, scryptSync } from 'node:crypto'
 import t from 'tap'
 import { forEachStore, redisTest, startApp, type TestApp } from './helpers/app.js'
+import { alice } from './helpers/jwt.js'
 import { hashPassword } from '../src/users/password.js'
 import type { User } from '../src/users/user.js'
-
-const alice = { username: 'alice', password: 'alice-password' }
 
 async function storedUser (s: TestApp, username: string): Promise<User> {
   const user = await s.app.svj.users.findByUsername(username)

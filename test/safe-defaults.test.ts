@@ -8,13 +8,10 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/config.js'
 import { Client } from './helpers/http.js'
 import { forEachStore, redisTest, startApp, testEnv } from './helpers/app.js'
+import { admin, alice, bob } from './helpers/jwt.js'
 import { deleteKeys, testRedisUrl } from './helpers/redis.js'
 
-const DEMO_LOGINS = [
-  { username: 'alice', password: 'alice-password' },
-  { username: 'bob', password: 'bob-password' },
-  { username: 'admin', password: 'admin-password' }
-]
+const DEMO_LOGINS = [alice, bob, admin]
 const ADMIN_PASSWORD = 'correct-horse-battery-staple'
 const HTTPS = { 'x-forwarded-proto': 'https' }
 
@@ -37,7 +34,7 @@ forEachStore(t, async (t, store) => {
 
   t.test('ADMIN_PASSWORD: the admin logs in with it and uses the admin routes; the published one fails', async t => {
     const s = await startApp(t, { STORE: store, DEMO_MODE: 'false', ADMIN_PASSWORD })
-    t.equal((await s.client().post('/session/login', { username: 'admin', password: 'admin-password' })).status, 401, 'admin-password is refused')
+    t.equal((await s.client().post('/session/login', admin)).status, 401, 'admin-password is refused')
     const c = s.client()
     const login = await c.post('/session/login', { username: 'admin', password: ADMIN_PASSWORD })
     t.equal(login.status, 200, 'session login with ADMIN_PASSWORD')

@@ -3,9 +3,8 @@ import type { IncomingMessage } from 'node:http'
 import t from 'tap'
 import { forEachStore, redisTest, startApp, waitFor, type TestApp } from './helpers/app.js'
 import type { Client, Reply } from './helpers/http.js'
+import { admin, alice, bob } from './helpers/jwt.js'
 
-const alice = { username: 'alice', password: 'alice-password' }
-const admin = { username: 'admin', password: 'admin-password' }
 // Touch interval = min(60s, idle / 10) = 300 ms: a request after that writes lastSeenAt back.
 const IDLE_TTL = '3s'
 const TOUCH_INTERVAL_MS = 300
@@ -131,7 +130,7 @@ forEachStore(t, async (t, store) => {
   t.test('logins racing a password change do not survive it', async t => {
     const s = await startApp(t, { STORE: store, AUTH_STRATEGIES: 'session' })
     const root = await loggedIn(s, admin)
-    let password = 'bob-password'
+    let password = bob.password
     let survivors = 0
     let succeeded = 0
     for (let round = 0; round < 3; round++) {

@@ -1,10 +1,7 @@
 import t from 'tap'
 import { Client } from './helpers/http.js'
 import { forEachStore, redisTest, startApp, waitFor, type TestApp } from './helpers/app.js'
-
-const alice = { username: 'alice', password: 'alice-password' }
-const bob = { username: 'bob', password: 'bob-password' }
-const admin = { username: 'admin', password: 'admin-password' }
+import { admin, alice, bob } from './helpers/jwt.js'
 
 async function loggedIn (s: TestApp, who: { username: string, password: string }, headers: Record<string, string> = {}): Promise<Client> {
   const c = s.client()

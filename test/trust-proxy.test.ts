@@ -4,8 +4,8 @@
  */
 import t from 'tap'
 import { forEachStore, startApp, type TestApp } from './helpers/app.js'
+import { bob } from './helpers/jwt.js'
 
-const bob = { username: 'bob', password: 'bob-password' }
 const via = (forwardedFor: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': forwardedFor } })
 
 /** The address each strategy's device list shows for a login sent with this X-Forwarded-For. */
