@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/config.js'
 import { Client } from './helpers/http.js'
-import { ownRedisTest, startApp, testEnv, waitFor } from './helpers/app.js'
+import { ownRedisTest, startApp, startProcess, testEnv, waitFor } from './helpers/app.js'
 import { alice } from './helpers/jwt.js'
 import { startOwnRedis } from './helpers/redis.js'
 
@@ -90,17 +88,12 @@ ownRedisTest(t, 'Redis down: 503 store_unavailable (fail closed), then recovery 
 })
 
 t.test('SIGTERM: the server finishes, closes and exits 0', async t => {
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    env: { PATH: process.env.PATH, ...testEnv({ AUTH_STRATEGIES: 'session', PORT: '0', LOG_LEVEL: 'info' }) },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  t.ok(await waitFor(() => /session-vs-jwt ready/.test(out), 15_000), 'started')
-  const port = /"port":(\d+)|listening at http:\/\/[^:]+:(\d+)/.exec(out)
+  const server = await startProcess(t, { AUTH_STRATEGIES: 'session', LOG_LEVEL: 'info' })
+  t.ok(await waitFor(() => /session-vs-jwt ready/.test(server.output()), 15_000), 'started')
+  const port = /"port":(\d+)|listening at http:\/\/[^:]+:(\d+)/.exec(server.output())
   t.ok(port, 'printed its address')
-  child.kill('SIGTERM')
-  const [code] = await once(child, 'exit') as [number]
+  // stop(): SIGTERM, and the exit code (null if it had to be killed after 5 s).
+  const code = await server.stop()
   t.equal(code, 0)
-  t.match(out, /shutting down/)
+  t.match(server.output(), /shutting down/)
 })

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { Config } from '../../src/config/config.js'
 import { startInProcess } from '../../harness/in-process.js'
-import { HARNESS_ENV } from '../../harness/server.js'
+import { HARNESS_ENV, startServer, type ServerProcess } from '../../harness/server.js'
 import { Client } from './http.js'
 import { TEST_JWT_SECRET } from './jwt.js'
 import { deleteKeys, redisSkip, testRedisUrl } from './redis.js'
@@ -53,6 +53,22 @@ export async function startApp (t: Test, env: Record<string, string> = {}): Prom
   }
   t.teardown(close)
   return { app, config, url, client: () => new Client(url), close }
+}
+
+/**
+ * The built server as its own process (`node dist/server.js` through harness/server.ts startServer) with
+ * testEnv plus `env`, ready once /ready answers: for what only a real process shows (a restart, a signal).
+ * STORE=redis gets the test Redis as startApp does. Stopped, and its keys removed, at teardown.
+ */
+export async function startProcess (t: Test, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const full = testEnv(env)
+  if (full.STORE === 'redis' && full.REDIS_URL === undefined) full.REDIS_URL = await testRedisUrl()
+  const server = await startServer({ env: full, readyTimeoutMs: 20_000 })
+  t.teardown(async () => {
+    await server.stop()
+    if (full.STORE === 'redis') await deleteKeys(full.REDIS_URL!, full.KEY_PREFIX!)
+  })
+  return server
 }
 
 /** Why a test on `store` cannot run here (no Redis: see redisSkip), or false. */
