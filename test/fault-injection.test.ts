@@ -44,7 +44,7 @@ ownRedisTest(t, 'Redis stopped during load: fail closed, no crash or leak, recov
   const watched = watchProcess(t)
   // Persisting and stopped gracefully, so users and logins are still there when it comes back.
   const redis = await startOwnRedis({ persist: true })
-  t.teardown(async () => { await redis.stop() })
+  t.teardown(async () => { await redis.dispose() })
   const env = { STORE: 'redis', REDIS_URL: redis.url }
   const denylist = await startApp(t, { ...env, JWT_REVOCATION: 'denylist' })
   const version = await startApp(t, { ...env, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version' })

@@ -95,7 +95,7 @@ forEachStore(t, async (t, store) => {
 ownRedisTest(t, 'store down: stateless mode keeps verifying, the stateful modes and refresh fail closed', async t => {
   // Persisting, and stopped gracefully, so users and logins are still there when it comes back.
   const redis = await startOwnRedis({ persist: true })
-  t.teardown(async () => { await redis.stop() })
+  t.teardown(async () => { await redis.dispose() })
   const env = { STORE: 'redis', REDIS_URL: redis.url, AUTH_STRATEGIES: 'jwt' }
   const apps: Record<Mode, TestApp> = {
     none: await startApp(t, { ...env, JWT_REVOCATION: 'none' }),

@@ -63,7 +63,7 @@ t.test('logs never contain passwords, cookies or tokens', async t => {
 
 ownRedisTest(t, 'Redis down: 503 store_unavailable (fail closed), then recovery without a restart', async t => {
   const redis = await startOwnRedis({ persist: true })
-  t.teardown(async () => { await redis.stop() })
+  t.teardown(async () => { await redis.dispose() })
   const s = await startApp(t, { STORE: 'redis', REDIS_URL: redis.url, AUTH_STRATEGIES: 'session' })
   const c = s.client()
   await c.post('/session/login', alice)
