@@ -83,6 +83,9 @@ export async function startRedisServer (options: { persist?: boolean } = {}): Pr
       child = null
       if (running === null || running.exitCode !== null || running.signalCode !== null) return
       const exited = new Promise(resolve => running.once('exit', resolve))
+      // The child is unref'd (launch): without this, a process with nothing else to do exits while it
+      // waits for the exit event, leaving `await stop()` unsettled (tap: "error thrown in teardown").
+      running.ref()
       running.kill(graceful ? 'SIGTERM' : 'SIGKILL')
       await exited
     },
@@ -131,21 +134,30 @@ export interface HarnessRedis {
 }
 
 /**
- * The one Redis policy: REDIS_URL when set (it must answer), else a throwaway `redis-server` on a free
- * port, else null after a loud warning (the caller skips what needs Redis). With CI=true a missing Redis
- * is an error, never a skip. `who` names what would be skipped (e.g. "every Redis test").
+ * The one Redis policy, decided without starting anything: null when there will be a Redis (REDIS_URL
+ * when set, else redis-server on PATH for a throwaway one), else the reason, after a loud warning (the
+ * caller skips what needs Redis). With CI=true a missing Redis is an error, never a skip. `who` names
+ * what would be skipped (e.g. "every Redis test").
+ */
+export function missingRedis (who: string): string | null {
+  const fromEnv = process.env.REDIS_URL
+  if ((fromEnv !== undefined && fromEnv !== '') || hasRedisServer()) return null
+  if (process.env.CI === 'true') throw new Error(`CI=true but no Redis for ${who}: set REDIS_URL or put redis-server on PATH`)
+  console.error(`\n*** redis-server not found and REDIS_URL unset: SKIPPING ${who} ***\n`)
+  return 'no Redis: REDIS_URL unset and no redis-server on PATH'
+}
+
+/**
+ * The Redis the policy (missingRedis) gives: REDIS_URL when set (it must answer), else a throwaway
+ * `redis-server` on a free port, else null.
  */
 export async function openRedis (who: string): Promise<HarnessRedis | null> {
+  if (missingRedis(who) !== null) return null
   const fromEnv = process.env.REDIS_URL
   if (fromEnv !== undefined && fromEnv !== '') {
     await waitForRedis(fromEnv)
     return { url: fromEnv, source: 'REDIS_URL', dispose: async () => {} }
   }
-  if (hasRedisServer()) {
-    const own = await startRedisServer()
-    return { url: own.url, source: 'throwaway', dispose: own.dispose }
-  }
-  if (process.env.CI === 'true') throw new Error(`CI=true but no Redis for ${who}: set REDIS_URL or put redis-server on PATH`)
-  console.error(`\n*** redis-server not found and REDIS_URL unset: SKIPPING ${who} ***\n`)
-  return null
+  const own = await startRedisServer()
+  return { url: own.url, source: 'throwaway', dispose: own.dispose }
 }

@@ -21,7 +21,6 @@ function rawSetCookie (r: Reply, name: string): string {
 forEachStore(t, async (t, store) => {
   t.test('__Host-sid: a signed random id, no session data, well under 4 KB', async t => {
     const s = await startApp(t, { STORE: store, COOKIE_SECURE: 'true', TRUST_PROXY: '1', AUTH_STRATEGIES: 'session' })
-    if (s === null) return
     const c = s.client()
     const login = await c.post('/session/login', alice, { headers: { ...https, 'user-agent': LONG_AGENT } })
     t.equal(login.status, 200)
@@ -38,7 +37,7 @@ forEachStore(t, async (t, store) => {
     t.equal(Buffer.from(signature, 'base64').length, 32, 'the signature is an HMAC-SHA256')
 
     const user = login.body.user
-    for (const secret of ['alice', user.id, 'user', 'Mozilla', '127.0.0.1', 'alice-password']) {
+    for (const secret of ['alice', user.id, 'user', 'Mozilla', '127.0.0.1', alice.password]) {
       t.notOk(value.includes(secret), `the cookie does not contain ${secret}`)
       t.notOk(Buffer.from(id, 'base64url').toString('latin1').includes(secret), `nor does its decoded id contain ${secret}`)
     }
@@ -63,7 +62,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('__Secure-rt: an opaque random token, stored only as a hash', async t => {
     const s = await startApp(t, { STORE: store, COOKIE_SECURE: 'true', TRUST_PROXY: '1', AUTH_STRATEGIES: 'jwt' })
-    if (s === null) return
     const c = s.client()
     const login = await c.post('/jwt/login', alice, { headers: { ...https, 'user-agent': LONG_AGENT } })
     t.equal(login.status, 200)

@@ -39,7 +39,6 @@ async function expectText (t: Test, page: Page, selector: string, pattern: RegEx
 t.test('demo page: session vs jwt-none in Chromium', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
   t.ok(existsSync(join(PUBLIC_DIR, 'app.js')), 'the page is built (npm run build writes dist/public)')
   const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: '60s', DEMO_MODE: 'true' })
-  if (s === null) return
   const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } })
   t.teardown(async () => {

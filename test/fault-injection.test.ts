@@ -10,14 +10,13 @@
  * 2. A server restart (a real `node dist/server.js` process, stopped with SIGTERM and started again):
  *    with STORE=redis sessions, refresh families and users survive; with STORE=memory they are gone.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import t, { type Test } from 'tap'
-import { startApp, testEnv, waitFor, type TestApp } from './helpers/app.js'
+import t from 'tap'
+import { ownRedisTest, startApp, startProcess, storeSkip, testEnv, waitFor, type TestApp } from './helpers/app.js'
 import { Client } from './helpers/http.js'
 import { watchProcess } from './helpers/fuzz.js'
 import { alice } from './helpers/jwt.js'
-import { deleteKeys, freePort, startOwnRedis, testRedisUrl } from './helpers/redis.js'
+import { startOwnRedis } from './helpers/redis.js'
+import type { ServerProcess } from '../harness/server.js'
 import { RedisKvStore } from '../src/stores/index.js'
 
 type Kind = 'session-me' | 'jwt-denylist-me' | 'jwt-version-me' | 'jwt-none-me' | 'refresh' | 'login' | 'ready'
@@ -41,15 +40,15 @@ function listenerSnapshot (apps: TestApp[]): Record<string, number> {
   return snapshot
 }
 
-t.test('Redis stopped during load: fail closed, no crash or leak, recovery within seconds', async t => {
+ownRedisTest(t, 'Redis stopped during load: fail closed, no crash or leak, recovery within seconds', async t => {
   const watched = watchProcess(t)
   // Persisting and stopped gracefully, so users and logins are still there when it comes back.
   const redis = await startOwnRedis({ persist: true })
-  t.teardown(async () => { await redis.stop() })
+  t.teardown(async () => { await redis.dispose() })
   const env = { STORE: 'redis', REDIS_URL: redis.url }
-  const denylist = (await startApp(t, { ...env, JWT_REVOCATION: 'denylist' }))!
-  const version = (await startApp(t, { ...env, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version' }))!
-  const stateless = (await startApp(t, { ...env, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'none' }))!
+  const denylist = await startApp(t, { ...env, JWT_REVOCATION: 'denylist' })
+  const version = await startApp(t, { ...env, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version' })
+  const stateless = await startApp(t, { ...env, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'none' })
   const apps = [denylist, version, stateless]
 
   const WORKERS = 6
@@ -151,51 +150,24 @@ t.test('Redis stopped during load: fail closed, no crash or leak, recovery withi
   t.same(watched.problems, [], 'no uncaught exception, unhandled rejection or MaxListenersExceededWarning')
 })
 
-interface Server { url: string, child: ChildProcess, output: () => string }
-
-async function startServer (t: Test, env: Record<string, string>): Promise<Server> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    env: { PATH: process.env.PATH, ...env, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { out += c.toString() })
-  const kill = (): void => { child.kill('SIGKILL') }
-  process.once('exit', kill)
-  t.teardown(() => { process.off('exit', kill); if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const url = `http://127.0.0.1:${port}`
-  const ready = await waitFor(async () => {
-    try { return (await fetch(`${url}/ready`)).status === 200 } catch { return false }
-  }, 20_000, 50)
-  if (!ready) throw new Error(`server did not start: ${out}`)
-  return { url, child, output: () => out }
-}
-
-async function stopServer (server: Server): Promise<void> {
-  server.child.kill('SIGTERM')
-  const [code] = await once(server.child, 'exit') as [number]
+/** SIGTERM; the server must close cleanly (exit 0) for the restart to be a real one. */
+async function stopServer (server: ServerProcess): Promise<void> {
+  const code = await server.stop()
   if (code !== 0) throw new Error(`server exited ${code}: ${server.output()}`)
 }
 
 for (const store of ['redis', 'memory'] as const) {
-  t.test(`server restart with STORE=${store}: sessions and refresh families ${store === 'redis' ? 'survive' : 'are lost'}`, async t => {
-    const env: Record<string, string> = testEnv({ STORE: store, JWT_REVOCATION: 'version' })
-    if (store === 'redis') {
-      const url = await testRedisUrl()
-      if (url === null) { t.plan(0, 'SKIPPED: no Redis available'); return }
-      env.REDIS_URL = url
-      t.teardown(async () => { await deleteKeys(url, env.KEY_PREFIX!) })
-    }
-    const first = await startServer(t, env)
+  t.test(`server restart with STORE=${store}: sessions and refresh families ${store === 'redis' ? 'survive' : 'are lost'}`, { skip: storeSkip(store) }, async t => {
+    // One key prefix for both starts: the second server must find what the first one stored.
+    const env = testEnv({ STORE: store, JWT_REVOCATION: 'version', LOG_LEVEL: 'warn' })
+    const first = await startProcess(t, env)
     const session = new Client(first.url)
     t.equal((await session.post('/session/login', alice)).status, 200)
     const jwt = await new Client(first.url).post('/jwt/login', { ...alice, transport: 'body' })
     t.equal(jwt.status, 200)
     await stopServer(first)
 
-    const second = await startServer(t, env)
+    const second = await startProcess(t, env)
     const again = new Client(second.url)
     for (const [k, v] of session.cookies) again.cookies.set(k, v)
     const me = await again.get('/session/api/me')

@@ -97,7 +97,7 @@ function canonicalJwt (value: string): string | null {
 t.test('fuzz: Authorization header on every protected and auth route', async t => {
   const watched = watchProcess(t)
   // denylist mode, so a token that got past verification would also reach the store path.
-  const s: TestApp = (await startApp(t, { JWT_REVOCATION: 'denylist' }))!
+  const s: TestApp = await startApp(t, { JWT_REVOCATION: 'denylist' })
   const raw = new RawClient(s.url)
   t.teardown(() => { raw.close() })
 

@@ -89,7 +89,7 @@ t.test('fuzz: Cookie header on every cookie-authenticated and auth route', async
   const watched = watchProcess(t)
   const targets: Target[] = []
   for (const secure of [false, true]) {
-    const s = (await startApp(t, { JWT_REVOCATION: 'denylist', COOKIE_SECURE: String(secure), TRUST_PROXY: '1' }))!
+    const s = await startApp(t, { JWT_REVOCATION: 'denylist', COOKIE_SECURE: String(secure), TRUST_PROXY: '1' })
     targets.push({
       s,
       secure,

@@ -10,9 +10,13 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { startApp, type TestApp } from './helpers/app.js'
+import { alice } from './helpers/jwt.js'
+import { DEMO_USERS } from '../harness/fixtures.js'
 import { anyString, headerValue, mutate, mutation, RawClient, runTarget, violation, watchProcess } from './helpers/fuzz.js'
 
-const PASSWORDS: Record<string, string> = { alice: 'alice-password', bob: 'bob-password', admin: 'admin-password' }
+const PASSWORDS: Record<string, string> = Object.fromEntries(DEMO_USERS.map(u => [u.username, u.password]))
+/** alice's login as JSON text, for the broken and near-miss bodies below. */
+const ALICE = JSON.stringify(alice)
 
 const username = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(fc.constantFrom('alice', 'bob', 'admin', 'mallory'), fc.array(mutation, { maxLength: 2 })).map(([u, m]) => mutate(u, m)) },
@@ -43,8 +47,8 @@ const body: fc.Arbitrary<Body> = fc.oneof(
     })
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('json' as const), value: fc.jsonValue({ maxDepth: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('text' as const), value: fc.oneof(anyString(200), fc.constantFrom('{', '{"username":', '{"username":"alice","password":"alice-password"', '{"username":"alice","password":"alice-password"}}', '\uFEFF{"username":"alice","password":"alice-password"}', 'null', '[]', '"x"', '{"__proto__":{"role":"admin"},"username":"alice","password":"x"}', '{"constructor":{"prototype":{"x":1}},"username":"alice","password":"x"}')) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), first: fc.constantFrom('alice-password', 'wrong-password'), last: fc.constantFrom('alice-password', 'wrong-password'), user: fc.constantFrom('alice', 'ALICE', 'alice ') }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('text' as const), value: fc.oneof(anyString(200), fc.constantFrom('{', '{"username":', ALICE.slice(0, -1), `${ALICE}}`, `\uFEFF${ALICE}`, 'null', '[]', '"x"', '{"__proto__":{"role":"admin"},"username":"alice","password":"x"}', '{"constructor":{"prototype":{"x":1}},"username":"alice","password":"x"}')) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), first: fc.constantFrom(alice.password, 'wrong-password'), last: fc.constantFrom(alice.password, 'wrong-password'), user: fc.constantFrom('alice', 'ALICE', 'alice ') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('huge' as const), length: fc.integer({ min: 15_000, max: 40_000 }) }) }
 )
 
@@ -80,12 +84,12 @@ function carriesRealPassword (text: string): boolean {
 
 t.test('fuzz: login bodies on both strategies, with and without the login limits', async t => {
   const watched = watchProcess(t)
-  const open: TestApp = (await startApp(t, {}))!
-  const limited: TestApp = (await startApp(t, { LOGIN_RATE_LIMIT: '5/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000/1m', TRUST_PROXY: '1' }))!
+  const open: TestApp = await startApp(t, {})
+  const limited: TestApp = await startApp(t, { LOGIN_RATE_LIMIT: '5/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '1000000/1m', TRUST_PROXY: '1' })
   const clients = { open: new RawClient(open.url), limited: new RawClient(limited.url) }
   t.teardown(() => { clients.open.close(); clients.limited.close() })
 
-  const control = await clients.open.send({ method: 'POST', path: '/jwt/login', headers: { 'content-type': 'application/json' }, body: render({ kind: 'object', fields: { username: 'alice', password: 'alice-password', transport: 'body' }, extra: [] }) })
+  const control = await clients.open.send({ method: 'POST', path: '/jwt/login', headers: { 'content-type': 'application/json' }, body: render({ kind: 'object', fields: { ...alice, transport: 'body' }, extra: [] }) })
   t.equal(control.status, 200, 'control: a well-formed login with the real password passes')
 
   const arbitrary = fc.record({

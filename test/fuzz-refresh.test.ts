@@ -10,7 +10,7 @@
 import { fastifyCookie } from '@fastify/cookie'
 import fc from 'fast-check'
 import t from 'tap'
-import { startApp, type TestApp } from './helpers/app.js'
+import { startApp, STORES, storeSkip, type TestApp } from './helpers/app.js'
 import { anyString, headerValue, mutate, mutation, RawClient, runTarget, violation, watchProcess, type Mutation } from './helpers/fuzz.js'
 import { alice } from './helpers/jwt.js'
 
@@ -48,13 +48,13 @@ interface Target { s: TestApp, raw: RawClient, live: string, access: string }
 t.test('fuzz: refresh and logout bodies and cookies', async t => {
   const watched = watchProcess(t)
   const targets: Target[] = []
-  for (const store of ['memory', 'redis'] as const) {
-    const s = await startApp(t, { STORE: store, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'denylist' })
-    if (s === null) {
+  for (const store of STORES) {
+    if (storeSkip(store) !== false) {
       // No Redis here (and CI=false): the memory store gets every case.
       t.comment('no Redis: the refresh fuzz runs on the memory store only')
       continue
     }
+    const s = await startApp(t, { STORE: store, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'denylist' })
     const raw = new RawClient(s.url)
     t.teardown(() => { raw.close() })
     targets.push({ s, raw, live: '', access: '' })

@@ -23,7 +23,6 @@ forEachStore(t, async (t, store) => {
   t.test('HS256: forged, tampered, malformed and misplaced tokens', async t => {
     // denylist mode, so a token that slipped through verification would also reach the store path.
     const s = await startApp(t, { STORE: store, JWT_REVOCATION: 'denylist' })
-    if (s === null) return
     const l = await jwtLogin(s, alice)
     const real = decodeJwt(l.access)
     const base = (extra: Record<string, unknown> = {}): Record<string, unknown> => validClaims(real.payload, extra)
@@ -109,7 +108,7 @@ forEachStore(t, async (t, store) => {
 
 t.test('asymmetric algorithms: algorithm confusion and foreign keys', async t => {
   for (const alg of ['ES256', 'EdDSA'] as const) {
-    const s = (await startApp(t, { AUTH_STRATEGIES: 'jwt', JWT_ALG: alg }))!
+    const s = await startApp(t, { AUTH_STRATEGIES: 'jwt', JWT_ALG: alg })
     const l = await jwtLogin(s, alice)
     const real = decodeJwt(l.access)
     const claims = { ...validClaims(real.payload), iss: ISS, aud: AUD, iat: now(), exp: now() + 600 }
@@ -141,8 +140,8 @@ t.test('asymmetric algorithms: algorithm confusion and foreign keys', async t =>
     t.equal((await me(s, l.access)).status, 200, `${alg}: the real token works`)
     await s.close()
   }
-  const hs = (await startApp(t, { AUTH_STRATEGIES: 'jwt' }))!
-  const es = (await startApp(t, { AUTH_STRATEGIES: 'jwt', JWT_ALG: 'ES256' }))!
+  const hs = await startApp(t, { AUTH_STRATEGIES: 'jwt' })
+  const es = await startApp(t, { AUTH_STRATEGIES: 'jwt', JWT_ALG: 'ES256' })
   refused(t, await me(es, (await jwtLogin(hs, alice)).access), 'an HS256 token at an ES256 server')
   refused(t, await me(hs, (await jwtLogin(es, alice)).access), 'an ES256 token at an HS256 server')
 })

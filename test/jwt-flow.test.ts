@@ -10,7 +10,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('cookie transport: login → me → refresh → reuse → logout', async t => {
     const s = await startApp(t, env)
-    if (s === null) return
     const c = s.client()
     const anon = await c.get('/jwt/api/me')
     t.equal(anon.status, 401)
@@ -75,7 +74,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('body transport: login → refresh → logout, no cookies', async t => {
     const s = await startApp(t, env)
-    if (s === null) return
     const c = s.client()
     const login = await c.post('/jwt/login', { ...alice, transport: 'body' })
     t.equal(login.status, 200)
@@ -100,7 +98,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('login errors mirror the session login', async t => {
     const s = await startApp(t, env)
-    if (s === null) return
     const c = s.client()
     const wrong = await c.post('/jwt/login', { username: 'alice', password: 'nope-nope' })
     t.equal(wrong.status, 401)
@@ -123,7 +120,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('COOKIE_SECURE: __Secure-rt over https, refused over plain http', async t => {
     const s = await startApp(t, { ...env, COOKIE_SECURE: 'true', TRUST_PROXY: '1' })
-    if (s === null) return
     const c = s.client()
     const plain = await c.post('/jwt/login', alice)
     t.equal(plain.status, 400)
@@ -143,7 +139,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('cross-site cookie requests to refresh and logout are refused', async t => {
     const s = await startApp(t, { ...env, ALLOWED_ORIGINS: 'https://app.example.com' })
-    if (s === null) return
     const l = await jwtLogin(s, alice, 'cookie')
     const evil = { origin: 'https://evil.example' }
     const refresh = await l.client.post('/jwt/refresh', undefined, { headers: evil })
@@ -160,7 +155,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('devices: list, remove one, remove current', async t => {
     const s = await startApp(t, env)
-    if (s === null) return
     const phone = await jwtLogin(s, alice, 'cookie')
     const laptop = await jwtLogin(s, alice, 'body')
     const list = await laptop.client.get('/jwt/devices', { bearer: laptop.access })
@@ -185,7 +179,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('MAX_SESSIONS_PER_USER revokes the oldest family', async t => {
     const s = await startApp(t, { ...env, MAX_SESSIONS_PER_USER: '2' })
-    if (s === null) return
     const first = await jwtLogin(s, alice)
     const second = await jwtLogin(s, alice)
     const third = await jwtLogin(s, alice)
@@ -200,7 +193,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('short access TTL: the token expires, refresh brings a working one', async t => {
     const s = await startApp(t, { ...env, JWT_ACCESS_TTL: '1s', JWT_CLOCK_TOLERANCE: '0s' })
-    if (s === null) return
     const l = await jwtLogin(s, alice)
     t.equal((await l.client.get('/jwt/api/me', { bearer: l.access })).status, 200)
     let last = await l.client.get('/jwt/api/me', { bearer: l.access })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { startApp } from './helpers/app.js'
 
 t.test('the verified-token cache never answers for another token', async t => {
-  const s = (await startApp(t, { AUTH_STRATEGIES: 'jwt', BENCH_USERS: '12' }))!
+  const s = await startApp(t, { AUTH_STRATEGIES: 'jwt', BENCH_USERS: '12' })
   const c = s.client()
   const tokens: Array<[string, string]> = []
   for (let i = 0; i < 12; i++) {

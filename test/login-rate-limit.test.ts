@@ -1,17 +1,15 @@
 import t from 'tap'
 import { Client } from './helpers/http.js'
-import { forEachStore, startApp, waitFor } from './helpers/app.js'
+import { forEachStore, redisTest, startApp, waitFor } from './helpers/app.js'
+import { alice, bob } from './helpers/jwt.js'
 import { addressKey } from '../src/auth/login-guard.js'
 
 const wrong = { username: 'alice', password: 'wrong-password' }
-const alice = { username: 'alice', password: 'alice-password' }
-const bob = { username: 'bob', password: 'bob-password' }
 const from = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } })
 
 forEachStore(t, async (t, store) => {
   t.test('per username: a user\'s own logins never lock them out, on both strategies', async t => {
     const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/3s', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
-    if (s === null) return
     const c = s.client()
     for (let i = 0; i < 5; i++) t.equal((await c.post('/session/login', bob)).status, 200, 'successful logins do not count')
     for (let i = 0; i < 3; i++) t.equal((await c.post('/session/login', wrong)).status, 401)
@@ -27,7 +25,7 @@ forEachStore(t, async (t, store) => {
 })
 
 t.test('per client address, with TRUST_PROXY deciding whether X-Forwarded-For counts', async t => {
-  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m', TRUST_PROXY: '1' }))!
+  const s = await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m', TRUST_PROXY: '1' })
   const c = s.client()
   for (let i = 0; i < 4; i++) t.equal((await c.post('/session/login', bob, from('203.0.113.1'))).status, 200)
   const blocked = await c.post('/session/login', bob, from('203.0.113.1'))
@@ -35,14 +33,14 @@ t.test('per client address, with TRUST_PROXY deciding whether X-Forwarded-For co
   t.ok(Number(blocked.headers.get('retry-after')) > 0)
   t.equal((await c.post('/session/login', bob, from('203.0.113.2'))).status, 200, 'another address is not blocked')
 
-  const untrusting = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m' }))!
+  const untrusting = await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m' })
   const u = untrusting.client()
   for (let i = 0; i < 4; i++) await u.post('/session/login', bob, from(`203.0.113.${10 + i}`))
   t.equal((await u.post('/session/login', bob, from('203.0.113.99'))).status, 429, 'TRUST_PROXY=false: a forged X-Forwarded-For does not reset the count')
 })
 
 t.test('another address\'s guessing blocks the account for at most the window', async t => {
-  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '3/2s', TRUST_PROXY: '1' }))!
+  const s = await startApp(t, { LOGIN_RATE_LIMIT: '3/2s', TRUST_PROXY: '1' })
   const attacker = s.client()
   for (let i = 0; i < 3; i++) await attacker.post('/session/login', wrong, from('203.0.113.66'))
   const victim = s.client()
@@ -53,11 +51,10 @@ t.test('another address\'s guessing blocks the account for at most the window', 
   t.ok(Date.now() - started <= 2500, `unblocked within the window (${Date.now() - started} ms)`)
 })
 
-t.test('with Redis the counters are shared by every instance', async t => {
+redisTest(t, 'with Redis the counters are shared by every instance', async t => {
   const env = { STORE: 'redis', LOGIN_RATE_LIMIT: '3/10s', KEY_PREFIX: `test:rl-shared-${Date.now()}:` }
   const a = await startApp(t, env)
-  if (a === null) return
-  const b = (await startApp(t, env))!
+  const b = await startApp(t, env)
   await a.client().post('/session/login', wrong)
   await new Client(b.url).post('/jwt/login', wrong)
   await a.client().post('/session/login', wrong)
@@ -67,7 +64,6 @@ t.test('with Redis the counters are shared by every instance', async t => {
 forEachStore(t, async (t, store) => {
   t.test('per username: concurrent guesses never check more passwords than the limit', async t => {
     const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '10/15m', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
-    if (s === null) return
     const replies = await Promise.all(Array.from({ length: 30 }, async () => await s.client().post('/session/login', wrong)))
     const statuses = replies.map(r => r.status)
     const checked = statuses.filter(status => status === 401).length
@@ -79,7 +75,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('per username: a successful login starts the count afresh', async t => {
     const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
-    if (s === null) return
     const c = s.client()
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 2; i++) t.equal((await c.post('/session/login', wrong)).status, 401)
@@ -91,7 +86,7 @@ forEachStore(t, async (t, store) => {
 })
 
 t.test('per client address: an IPv6 client is counted by its /64', async t => {
-  const s = (await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '3/1m', TRUST_PROXY: '1' }))!
+  const s = await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '3/1m', TRUST_PROXY: '1' })
   const c = s.client()
   t.equal((await c.post('/session/login', bob, from('2001:db8:1:1::1'))).status, 200)
   t.equal((await c.post('/session/login', bob, from('2001:db8:1:1::2'))).status, 200)

@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/config.js'
 import { Client } from './helpers/http.js'
-import { startApp, testEnv, waitFor } from './helpers/app.js'
+import { ownRedisTest, startApp, startProcess, testEnv, waitFor } from './helpers/app.js'
+import { alice } from './helpers/jwt.js'
 import { startOwnRedis } from './helpers/redis.js'
 
-const alice = { username: 'alice', password: 'alice-password' }
 
 t.test('health and readiness', async t => {
-  const s = (await startApp(t, { AUTH_STRATEGIES: 'session' }))!
+  const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
   const c = s.client()
   t.same((await c.get('/health')).body, { status: 'ok' })
   const ready = await c.get('/ready')
@@ -19,14 +17,14 @@ t.test('health and readiness', async t => {
 })
 
 t.test('bad input gets a 4xx JSON error, never a 500 or a stack trace', async t => {
-  const s = (await startApp(t, { AUTH_STRATEGIES: 'session' }))!
+  const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
   const c = s.client()
   const json = { 'content-type': 'application/json' }
   const cases: Array<[string, string, Parameters<Client['request']>[2], number, string]> = [
     ['POST', '/session/login', { body: '{"username":', headers: json }, 400, 'invalid_json'],
     ['POST', '/session/login', { body: '', headers: json }, 400, 'invalid_json'],
     ['POST', '/session/login', { json: { username: ['alice'], password: 'x' } }, 400, 'invalid_request'],
-    ['POST', '/session/login', { json: { username: 'alice', password: 'alice-password', extra: 1 } }, 400, 'invalid_request'],
+    ['POST', '/session/login', { json: { ...alice, extra: 1 } }, 400, 'invalid_request'],
     ['POST', '/session/login', { json: { username: 'a'.repeat(65), password: 'x' } }, 400, 'invalid_request'],
     ['POST', '/session/login', { body: JSON.stringify({ username: 'alice', password: 'x'.repeat(20_000) }), headers: json }, 413, 'payload_too_large'],
     ['POST', '/session/login', { body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
@@ -58,15 +56,15 @@ t.test('logs never contain passwords, cookies or tokens', async t => {
   const sid = c.cookies.get('sid')!
   const all = lines.join('')
   t.ok(lines.length > 4, 'requests were logged')
-  for (const secret of ['alice-password', 'wrong-password-123', sid, sid.split('.')[0]!, 'header.payload.signature', config.session.secret]) {
+  for (const secret of [alice.password, 'wrong-password-123', sid, sid.split('.')[0]!, 'header.payload.signature', config.session.secret]) {
     t.notOk(all.includes(secret), `log does not contain ${secret.slice(0, 12)}…`)
   }
 })
 
-t.test('Redis down: 503 store_unavailable (fail closed), then recovery without a restart', async t => {
+ownRedisTest(t, 'Redis down: 503 store_unavailable (fail closed), then recovery without a restart', async t => {
   const redis = await startOwnRedis({ persist: true })
-  t.teardown(async () => { await redis.stop() })
-  const s = (await startApp(t, { STORE: 'redis', REDIS_URL: redis.url, AUTH_STRATEGIES: 'session' }))!
+  t.teardown(async () => { await redis.dispose() })
+  const s = await startApp(t, { STORE: 'redis', REDIS_URL: redis.url, AUTH_STRATEGIES: 'session' })
   const c = s.client()
   await c.post('/session/login', alice)
   t.equal((await c.get('/session/api/me')).status, 200)
@@ -90,17 +88,12 @@ t.test('Redis down: 503 store_unavailable (fail closed), then recovery without a
 })
 
 t.test('SIGTERM: the server finishes, closes and exits 0', async t => {
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    env: { PATH: process.env.PATH, ...testEnv({ AUTH_STRATEGIES: 'session', PORT: '0', LOG_LEVEL: 'info' }) },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  t.ok(await waitFor(() => /session-vs-jwt ready/.test(out), 15_000), 'started')
-  const port = /"port":(\d+)|listening at http:\/\/[^:]+:(\d+)/.exec(out)
+  const server = await startProcess(t, { AUTH_STRATEGIES: 'session', LOG_LEVEL: 'info' })
+  t.ok(await waitFor(() => /session-vs-jwt ready/.test(server.output()), 15_000), 'started')
+  const port = /"port":(\d+)|listening at http:\/\/[^:]+:(\d+)/.exec(server.output())
   t.ok(port, 'printed its address')
-  child.kill('SIGTERM')
-  const [code] = await once(child, 'exit') as [number]
+  // stop(): SIGTERM, and the exit code (null if it had to be killed after 5 s).
+  const code = await server.stop()
   t.equal(code, 0)
-  t.match(out, /shutting down/)
+  t.match(server.output(), /shutting down/)
 })

@@ -7,21 +7,17 @@ import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/config.js'
 import { Client } from './helpers/http.js'
-import { forEachStore, startApp, testEnv } from './helpers/app.js'
+import { forEachStore, redisTest, startApp, testEnv } from './helpers/app.js'
+import { admin, alice, bob } from './helpers/jwt.js'
 import { deleteKeys, testRedisUrl } from './helpers/redis.js'
 
-const DEMO_LOGINS = [
-  { username: 'alice', password: 'alice-password' },
-  { username: 'bob', password: 'bob-password' },
-  { username: 'admin', password: 'admin-password' }
-]
+const DEMO_LOGINS = [alice, bob, admin]
 const ADMIN_PASSWORD = 'correct-horse-battery-staple'
 const HTTPS = { 'x-forwarded-proto': 'https' }
 
 forEachStore(t, async (t, store) => {
   t.test('DEMO_MODE=false: no demo users, no demo routes, no page', async t => {
     const s = await startApp(t, { STORE: store, DEMO_MODE: 'false' })
-    if (s === null) return
     t.equal(s.config.demoMode, false)
     for (const who of DEMO_LOGINS) {
       const session = await s.client().post('/session/login', who)
@@ -38,8 +34,7 @@ forEachStore(t, async (t, store) => {
 
   t.test('ADMIN_PASSWORD: the admin logs in with it and uses the admin routes; the published one fails', async t => {
     const s = await startApp(t, { STORE: store, DEMO_MODE: 'false', ADMIN_PASSWORD })
-    if (s === null) return
-    t.equal((await s.client().post('/session/login', { username: 'admin', password: 'admin-password' })).status, 401, 'admin-password is refused')
+    t.equal((await s.client().post('/session/login', admin)).status, 401, 'admin-password is refused')
     const c = s.client()
     const login = await c.post('/session/login', { username: 'admin', password: ADMIN_PASSWORD })
     t.equal(login.status, 200, 'session login with ADMIN_PASSWORD')
@@ -56,7 +51,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('demo mode with ADMIN_PASSWORD: admin gets it instead of the published admin-password', async t => {
     const s = await startApp(t, { STORE: store, DEMO_MODE: 'true', ADMIN_PASSWORD })
-    if (s === null) return
     t.equal((await s.client().post('/session/login', DEMO_LOGINS[2])).status, 401, 'admin-password is refused')
     t.equal((await s.client().post('/session/login', { username: 'admin', password: ADMIN_PASSWORD })).status, 200, 'ADMIN_PASSWORD logs in')
     t.equal((await s.client().post('/session/login', DEMO_LOGINS[0])).status, 200, 'alice is still there')
@@ -64,7 +58,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('demo mode: demo users whose records vanished are created again at login, without a restart', async t => {
     const s = await startApp(t, { STORE: store, DEMO_MODE: 'true' })
-    if (s === null) return
     const first = await s.client().post('/session/login', DEMO_LOGINS[0])
     t.equal(first.status, 200)
     if (store === 'redis') {
@@ -94,7 +87,6 @@ forEachStore(t, async (t, store) => {
 
   t.test('COOKIE_SECURE unset: plain cookies over plain http, prefixed Secure cookies over https', async t => {
     const s = await startApp(t, { STORE: store, COOKIE_SECURE: '', TRUST_PROXY: '1' })
-    if (s === null) return
     t.equal(s.config.cookieSecure, 'auto')
 
     const plain = s.client()
@@ -151,14 +143,12 @@ forEachStore(t, async (t, store) => {
 
   t.test('COOKIE_SECURE unset without TRUST_PROXY: a forged X-Forwarded-Proto changes nothing', async t => {
     const s = await startApp(t, { STORE: store, COOKIE_SECURE: '' })
-    if (s === null) return
     const login = await s.client().post('/session/login', DEMO_LOGINS[0], { headers: HTTPS })
     t.same(login.setCookies.map(c => [c.name, c.attributes.secure === true]), [['sid', false]], 'plain http as Fastify sees it: plain sid')
   })
 
   t.test('Cache-Control: no-store on logins, refresh, logout, device lists, protected and admin routes', async t => {
     const s = await startApp(t, { STORE: store })
-    if (s === null) return
     const answers: Array<[string, Headers]> = []
     const session = s.client()
     answers.push(['POST /session/login', (await session.post('/session/login', DEMO_LOGINS[2])).headers])
@@ -184,12 +174,8 @@ forEachStore(t, async (t, store) => {
   })
 })
 
-t.test('redis: a store left by a demo run gives no published account outside demo mode', async t => {
+redisTest(t, 'redis: a store left by a demo run gives no published account outside demo mode', async t => {
   const redisUrl = await testRedisUrl()
-  if (redisUrl === null) {
-    t.plan(0, 'SKIPPED: no Redis available')
-    return
-  }
   const env = testEnv({ STORE: 'redis', REDIS_URL: redisUrl })
   t.teardown(async () => { await deleteKeys(redisUrl, env.KEY_PREFIX!) })
   const start = async (extra: Record<string, string>): Promise<{ client: () => Client, close: () => Promise<void>, warnings: string[] }> => {

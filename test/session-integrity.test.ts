@@ -1,11 +1,10 @@
 import { connect } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import t from 'tap'
-import { forEachStore, startApp, waitFor, type TestApp } from './helpers/app.js'
+import { forEachStore, redisTest, startApp, waitFor, type TestApp } from './helpers/app.js'
 import type { Client, Reply } from './helpers/http.js'
+import { admin, alice, bob } from './helpers/jwt.js'
 
-const alice = { username: 'alice', password: 'alice-password' }
-const admin = { username: 'admin', password: 'admin-password' }
 // Touch interval = min(60s, idle / 10) = 300 ms: a request after that writes lastSeenAt back.
 const IDLE_TTL = '3s'
 const TOUCH_INTERVAL_MS = 300
@@ -70,8 +69,7 @@ forEachStore(t, async (t, store) => {
   const env = { STORE: store, AUTH_STRATEGIES: 'session', SESSION_IDLE_TTL: IDLE_TTL }
 
   t.test('a request in flight cannot resurrect a revoked session (slow body across a revoke)', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const root = await loggedIn(s, admin)
     const victim = await loggedIn(s, alice)
     await touchDue()
@@ -102,8 +100,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('a touch write-back racing a role change does not restore the old role', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const root = await loggedIn(s, admin)
     const user = await loggedIn(s, alice)
     await touchDue()
@@ -131,10 +128,9 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('logins racing a password change do not survive it', async t => {
-    const s = (await startApp(t, { STORE: store, AUTH_STRATEGIES: 'session' }))!
-    if (s === null) return
+    const s = await startApp(t, { STORE: store, AUTH_STRATEGIES: 'session' })
     const root = await loggedIn(s, admin)
-    let password = 'bob-password'
+    let password = bob.password
     let survivors = 0
     let succeeded = 0
     for (let round = 0; round < 3; round++) {
@@ -164,9 +160,8 @@ forEachStore(t, async (t, store) => {
   })
 })
 
-t.test('SESSION_REDIS_STORE=connect-redis keeps the benchmark\'s plugin-defaults reference working', async t => {
-  const s = (await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', SESSION_ROLLING: 'true', SESSION_REDIS_STORE: 'connect-redis' }))!
-  if (s === null) return
+redisTest(t, 'SESSION_REDIS_STORE=connect-redis keeps the benchmark\'s plugin-defaults reference working', async t => {
+  const s = await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', SESSION_ROLLING: 'true', SESSION_REDIS_STORE: 'connect-redis' })
   const c = await loggedIn(s, alice)
   const me = await c.get('/session/api/me')
   t.equal(me.status, 200)

@@ -1,10 +1,7 @@
 import t from 'tap'
 import { Client } from './helpers/http.js'
-import { forEachStore, startApp, waitFor, type TestApp } from './helpers/app.js'
-
-const alice = { username: 'alice', password: 'alice-password' }
-const bob = { username: 'bob', password: 'bob-password' }
-const admin = { username: 'admin', password: 'admin-password' }
+import { forEachStore, redisTest, startApp, waitFor, type TestApp } from './helpers/app.js'
+import { admin, alice, bob } from './helpers/jwt.js'
 
 async function loggedIn (s: TestApp, who: { username: string, password: string }, headers: Record<string, string> = {}): Promise<Client> {
   const c = s.client()
@@ -17,8 +14,7 @@ forEachStore(t, async (t, store) => {
   const env = { STORE: store, AUTH_STRATEGIES: 'session' }
 
   t.test('login → me → logout → replay', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const c = s.client()
     const anon = await c.get('/session/api/me')
     t.equal(anon.status, 401)
@@ -44,8 +40,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('cookie attributes and secure transport', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const login = await s.client().post('/session/login', alice)
     const cookie = login.setCookies[0]!
     t.equal(cookie.name, 'sid')
@@ -55,7 +50,7 @@ forEachStore(t, async (t, store) => {
     t.notOk(cookie.attributes.secure, 'COOKIE_SECURE=false: no Secure')
     t.ok(cookie.value.length < 200, 'the cookie holds a signed id only')
 
-    const secure = (await startApp(t, { ...env, COOKIE_SECURE: 'true', TRUST_PROXY: '1' }))!
+    const secure = await startApp(t, { ...env, COOKIE_SECURE: 'true', TRUST_PROXY: '1' })
     const plain = await secure.client().post('/session/login', alice)
     t.equal(plain.status, 400)
     t.equal(plain.body.error, 'insecure_transport')
@@ -70,8 +65,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('bad logins', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const c = s.client()
     const wrong = await c.post('/session/login', { username: 'alice', password: 'nope' })
     const unknown = await c.post('/session/login', { username: 'mallory', password: 'nope' })
@@ -91,8 +85,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('session id is regenerated at login (fixation)', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const attacker = await loggedIn(s, bob)
     const planted = attacker.cookies.get('sid')!
     const victim = s.client()
@@ -108,8 +101,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('idle timeout is enforced by the server and slides with activity', async t => {
-    const s = (await startApp(t, { ...env, SESSION_IDLE_TTL: '2s' }))!
-    if (s === null) return
+    const s = await startApp(t, { ...env, SESSION_IDLE_TTL: '2s' })
     const c = await loggedIn(s, alice)
     // Activity every 300 ms for 3 s keeps a 2 s idle session alive (touches are written every 200 ms).
     const until = Date.now() + 3000
@@ -125,8 +117,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('absolute lifetime caps an active session', async t => {
-    const s = (await startApp(t, { ...env, SESSION_IDLE_TTL: '30m', SESSION_ABSOLUTE_TTL: '2s' }))!
-    if (s === null) return
+    const s = await startApp(t, { ...env, SESSION_IDLE_TTL: '30m', SESSION_ABSOLUTE_TTL: '2s' })
     const c = await loggedIn(s, alice)
     const started = Date.now()
     const ended = await waitFor(async () => (await c.clone().get('/session/api/me')).status === 401, 5000, 100)
@@ -136,8 +127,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('rolling sessions write and re-send the cookie on every request', async t => {
-    const s = (await startApp(t, { ...env, SESSION_ROLLING: 'true' }))!
-    if (s === null) return
+    const s = await startApp(t, { ...env, SESSION_ROLLING: 'true' })
     const c = await loggedIn(s, alice)
     const me = await c.get('/session/api/me')
     t.equal(me.status, 200)
@@ -146,8 +136,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('devices list and remote logout', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const laptop = await loggedIn(s, alice, { 'user-agent': 'laptop-browser' })
     const phone = await loggedIn(s, alice, { 'user-agent': 'phone-browser' })
     const other = await loggedIn(s, bob)
@@ -175,8 +164,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('MAX_SESSIONS_PER_USER ends the oldest session', async t => {
-    const s = (await startApp(t, { ...env, MAX_SESSIONS_PER_USER: '2' }))!
-    if (s === null) return
+    const s = await startApp(t, { ...env, MAX_SESSIONS_PER_USER: '2' })
     const first = await loggedIn(s, alice)
     const second = await loggedIn(s, alice)
     const third = await loggedIn(s, alice)
@@ -187,8 +175,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('admin changes take effect on the next request', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const root = await loggedIn(s, admin)
     const a1 = await loggedIn(s, alice)
     const a2 = await loggedIn(s, alice)
@@ -229,8 +216,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('admin routes: 401, 403, 404, 400', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const anon = await s.client().post('/admin/users/alice/revoke')
     t.equal(anon.status, 401)
     t.equal(anon.body.error, 'missing_credentials')
@@ -247,8 +233,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('cross-site requests are rejected under cookie auth', async t => {
-    const s = (await startApp(t, { ...env, ALLOWED_ORIGINS: 'https://app.example.com' }))!
-    if (s === null) return
+    const s = await startApp(t, { ...env, ALLOWED_ORIGINS: 'https://app.example.com' })
     const c = await loggedIn(s, alice)
     const note = { text: 'hello' }
     const evil = await c.post('/session/api/notes', note, { headers: { origin: 'https://evil.example' } })
@@ -270,8 +255,7 @@ forEachStore(t, async (t, store) => {
   })
 
   t.test('garbage and tampered cookies get 401, never 500', async t => {
-    const s = (await startApp(t, env))!
-    if (s === null) return
+    const s = await startApp(t, env)
     const c = await loggedIn(s, alice)
     const good = c.cookies.get('sid')!
     const [id, sig] = good.split('.')
@@ -283,7 +267,7 @@ forEachStore(t, async (t, store) => {
       t.notMatch(r.text, /at .*\.js/, 'no stack trace')
     }
     const forged = s.client()
-    const other = (await startApp(t, { ...env, SESSION_SECRET: 'another-secret-another-secret-another-secret' }))!
+    const other = await startApp(t, { ...env, SESSION_SECRET: 'another-secret-another-secret-another-secret' })
     await forged.request('POST', '/session/login', { json: alice })
     const foreign = new Client(other.url)
     await foreign.post('/session/login', alice)
@@ -292,10 +276,9 @@ forEachStore(t, async (t, store) => {
   })
 })
 
-t.test('two instances on one Redis share sessions', async t => {
+redisTest(t, 'two instances on one Redis share sessions', async t => {
   const a = await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', KEY_PREFIX: 'test:shared-instances:' })
-  if (a === null) return
-  const b = (await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', KEY_PREFIX: 'test:shared-instances:' }))!
+  const b = await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', KEY_PREFIX: 'test:shared-instances:' })
   const c = a.client()
   await c.post('/session/login', alice)
   const onB = new Client(b.url)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import t from 'tap'
 import { MemoryKvStore, RedisKvStore, StoreUnavailableError, type KvStore } from '../src/stores/index.js'
-import { waitFor } from './helpers/app.js'
+import { redisTest, waitFor } from './helpers/app.js'
 import { deleteKeys, testRedisUrl } from './helpers/redis.js'
 
 /** One contract, run against both implementations: they must be interchangeable. */
@@ -93,9 +93,8 @@ t.test('memory store purges expired entries (no unbounded growth)', async t => {
   t.equal(store.size, 1, 'only the live entry remains')
 })
 
-t.test('redis store', async t => {
+redisTest(t, 'redis store', async t => {
   const url = await testRedisUrl()
-  if (url === null) { t.plan(0, 'SKIPPED: no Redis available'); return }
   const prefix = `test:${randomBytes(6).toString('hex')}:`
   const store = await RedisKvStore.connect({ url, prefix })
   t.teardown(async () => { await store.close(); await deleteKeys(url, prefix) })

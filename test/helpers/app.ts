@@ -3,17 +3,17 @@ import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { Config } from '../../src/config/config.js'
 import { startInProcess } from '../../harness/in-process.js'
-import { HARNESS_ENV } from '../../harness/server.js'
+import { HARNESS_ENV, startServer, type ServerProcess } from '../../harness/server.js'
 import { Client } from './http.js'
 import { TEST_JWT_SECRET } from './jwt.js'
-import { deleteKeys, testRedisUrl } from './redis.js'
+import { deleteKeys, redisSkip, testRedisUrl } from './redis.js'
 
 export interface TestApp {
   app: FastifyInstance
   config: Config
   url: string
   client: () => Client
-  /** Logs a fresh client in through `strategy` and returns it (cookie jar or bearer inside). */
+  /** Closes the app and removes its keys (teardown does it too; twice is harmless). */
   close: () => Promise<void>
 }
 
@@ -31,21 +31,18 @@ export function testEnv (env: Record<string, string> = {}): Record<string, strin
   }
 }
 
+export type Store = 'memory' | 'redis'
+export const STORES: readonly Store[] = ['memory', 'redis']
+
 /**
  * Builds and starts the real app in this process (harness/in-process.ts startInProcess: ready once /ready
- * answers). With STORE=redis it uses the test Redis (see testRedisUrl); when there is none the test is
- * skipped loudly. Keys are removed at teardown.
+ * answers); never null. With STORE=redis and no REDIS_URL it uses the test Redis (testRedisUrl): declare
+ * such a test with forEachStore or redisTest, which skip it (loudly) where there is no Redis, so the body
+ * never has to. The app is closed and its keys removed at teardown.
  */
-export async function startApp (t: Test, env: Record<string, string> = {}): Promise<TestApp | null> {
+export async function startApp (t: Test, env: Record<string, string> = {}): Promise<TestApp> {
   const full = testEnv(env)
-  if (full.STORE === 'redis' && full.REDIS_URL === undefined) {
-    const url = await testRedisUrl()
-    if (url === null) {
-      t.plan(0, 'SKIPPED: no Redis available')
-      return null
-    }
-    full.REDIS_URL = url
-  }
+  if (full.STORE === 'redis' && full.REDIS_URL === undefined) full.REDIS_URL = await testRedisUrl()
   const { app, config, url } = await startInProcess(full)
   let closed = false
   const close = async (): Promise<void> => {
@@ -58,11 +55,43 @@ export async function startApp (t: Test, env: Record<string, string> = {}): Prom
   return { app, config, url, client: () => new Client(url), close }
 }
 
-/** Runs `body` once per store, as subtests named after it. */
-export function forEachStore (t: Test, body: (t: Test, store: 'memory' | 'redis') => Promise<void>): void {
-  for (const store of ['memory', 'redis'] as const) {
-    t.test(`store=${store}`, async t => { await body(t, store) })
+/**
+ * The built server as its own process (`node dist/server.js` through harness/server.ts startServer) with
+ * testEnv plus `env`, ready once /ready answers: for what only a real process shows (a restart, a signal).
+ * STORE=redis gets the test Redis as startApp does. Stopped, and its keys removed, at teardown.
+ */
+export async function startProcess (t: Test, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const full = testEnv(env)
+  if (full.STORE === 'redis' && full.REDIS_URL === undefined) full.REDIS_URL = await testRedisUrl()
+  const server = await startServer({ env: full, readyTimeoutMs: 20_000 })
+  t.teardown(async () => {
+    await server.stop()
+    if (full.STORE === 'redis') await deleteKeys(full.REDIS_URL!, full.KEY_PREFIX!)
+  })
+  return server
+}
+
+/** Why a test on `store` cannot run here (no Redis: see redisSkip), or false. */
+export const storeSkip = (store: Store): string | false => store === 'redis' ? redisSkip() : false
+
+/** Runs `body` once per store, as subtests named after it; the redis one is skipped where there is no Redis. */
+export function forEachStore (t: Test, body: (t: Test, store: Store) => Promise<void>): void {
+  for (const store of STORES) {
+    t.test(`store=${store}`, { skip: storeSkip(store) }, async t => { await body(t, store) })
   }
+}
+
+/** A subtest that needs the test Redis (startApp with STORE=redis): skipped where there is none; an error under CI=true. */
+export function redisTest (t: Test, name: string, fn: (t: Test) => Promise<void>): void {
+  t.test(name, { skip: redisSkip() }, fn)
+}
+
+/**
+ * A subtest that starts, stops and restarts a redis-server of its own (startOwnRedis), so it needs
+ * redis-server on PATH even when REDIS_URL is set: skipped where there is none; an error under CI=true.
+ */
+export function ownRedisTest (t: Test, name: string, fn: (t: Test) => Promise<void>): void {
+  t.test(name, { skip: redisSkip({ own: true }) }, fn)
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes (instead of sleeping a fixed time). */

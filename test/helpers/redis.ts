@@ -1,4 +1,4 @@
-import { openRedis, startRedisServer, type RedisServer } from '../../harness/redis.js'
+import { hasRedisServer, missingRedis, openRedis, startRedisServer, type RedisServer } from '../../harness/redis.js'
 
 export { deleteKeys, freePort } from '../../harness/redis.js'
 
@@ -6,13 +6,38 @@ export { deleteKeys, freePort } from '../../harness/redis.js'
 export type OwnRedis = RedisServer
 export const startOwnRedis = startRedisServer
 
-let shared: Promise<string | null> | undefined
+const decided: { shared?: string | false, own?: string | false } = {}
+
+/**
+ * Why a Redis test cannot run here, or false when it can: the harness's one policy (harness/redis.ts
+ * missingRedis), decided once per test process and before any subtest starts, so skipping is decided in
+ * one place. `own`: the test starts (and stops) a redis-server of its own, so it needs redis-server on
+ * PATH even when REDIS_URL is set. Throws under CI=true instead of skipping.
+ */
+export function redisSkip (options: { own?: boolean } = {}): string | false {
+  decided.shared ??= missingRedis('every Redis test') ?? false
+  if (options.own !== true) return decided.shared
+  decided.own ??= decided.shared !== false ? decided.shared : hasRedisServer() ? false : ownMissing()
+  return decided.own
+}
+
+function ownMissing (): string {
+  if (process.env.CI === 'true') throw new Error('CI=true but no redis-server on PATH for the tests that stop their own Redis')
+  console.error('\n*** redis-server not found: SKIPPING the tests that stop their own Redis ***\n')
+  return 'no redis-server on PATH (the test stops a Redis of its own)'
+}
+
+let shared: Promise<string> | undefined
 
 /**
  * The Redis the tests use, by the harness's one policy (harness/redis.ts openRedis): REDIS_URL, else a
- * throwaway redis-server shared by this test process, else null (tests skip loudly); an error under CI=true.
+ * throwaway redis-server shared by this test process. Only tests declared through forEachStore or
+ * redisTest (test/helpers/app.ts) get here, so a missing Redis is an error, never a silent pass.
  */
-export async function testRedisUrl (): Promise<string | null> {
-  shared ??= openRedis('every Redis test').then(redis => redis?.url ?? null)
+export async function testRedisUrl (): Promise<string> {
+  shared ??= openRedis('every Redis test').then(redis => {
+    if (redis === null) throw new Error('no Redis for this test: declare it with forEachStore or redisTest (test/helpers/app.ts), which skip it when there is none')
+    return redis.url
+  })
   return await shared
 }
