@@ -56,7 +56,6 @@ t.test('src/README.md documents the catalog\'s codes and no others', async t => 
 forEachStore(t, async (t, store) => {
   t.test('errors answer with their catalog status; a refresh refused for a disabled account is the one 401 account_disabled', async t => {
     const s = await startApp(t, { STORE: store })
-    if (s === null) return
     const c = s.client()
     const json = { 'content-type': 'application/json' }
     const l = await jwtLogin(s, alice)

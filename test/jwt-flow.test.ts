@@ -24,6 +24,8 @@ forEachStore(t, async (t, store) => {
     t.equal(login.headers.get('cache-control'), 'no-store')
     const cookie = login.setCookies.find(sc => sc.name === 'rt')
     t.ok(cookie, 'refresh cookie set')
+    // Quoted on purpose: a search for focused tests (`only: true`) must not match this line.
+    // eslint-disable-next-line @stylistic/quote-props
     t.match(cookie?.attributes, { 'httponly': true, samesite: 'Strict', path: '/jwt', 'max-age': String(14 * 86400) })
     t.notOk(cookie?.attributes.secure, 'COOKIE_SECURE=false: no Secure attribute')
     t.match(cookie?.value, /^[A-Za-z0-9_-]{43}$/, '256 random bits, base64url, not a JWT')
@@ -130,6 +132,7 @@ forEachStore(t, async (t, store) => {
     t.equal(login.status, 200)
     const cookie = login.setCookies[0]
     t.equal(cookie?.name, '__Secure-rt')
+    // eslint-disable-next-line @stylistic/quote-props
     t.match(cookie?.attributes, { secure: true, 'httponly': true, samesite: 'Strict', path: '/jwt' })
     t.equal((await c.post('/jwt/refresh', undefined, { headers: https })).status, 200)
     const plainRefresh = await c.post('/jwt/refresh')

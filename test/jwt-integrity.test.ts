@@ -27,7 +27,6 @@ import { startOwnRedis } from './helpers/redis.js'
 import type { Reply } from './helpers/http.js'
 import { admin, bob, decodeJwt, jwtLogin, type JwtLogin } from './helpers/jwt.js'
 
-type Mode = 'none' | 'denylist' | 'version'
 type Method = 'get' | 'set' | 'swap' | 'setMembers'
 
 /**

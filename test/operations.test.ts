@@ -6,7 +6,6 @@ import { ownRedisTest, startApp, startProcess, testEnv, waitFor } from './helper
 import { alice } from './helpers/jwt.js'
 import { startOwnRedis } from './helpers/redis.js'
 
-
 t.test('health and readiness', async t => {
   const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
   const c = s.client()
