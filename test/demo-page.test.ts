@@ -36,9 +36,8 @@ async function expectText (t: Test, page: Page, selector: string, pattern: RegEx
   t.ok(ok, message, { found: await text(page, selector), wanted: pattern })
 }
 
-t.test('demo page: session vs jwt-none in Chromium', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
-  t.ok(existsSync(join(PUBLIC_DIR, 'app.js')), 'the page is built (npm run build writes dist/public)')
-  const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: '60s', DEMO_MODE: 'true' })
+/** Chromium with a throwaway profile, closed at teardown; `problems` collects page errors and failed requests. */
+async function openPage (t: Test): Promise<{ page: Page, problems: string[] }> {
   const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } })
   t.teardown(async () => {
@@ -48,8 +47,15 @@ t.test('demo page: session vs jwt-none in Chromium', { skip: found ? false : `no
   const page = context.pages()[0] ?? await context.newPage()
   const problems: string[] = []
   page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
-  page.on('console', msg => { if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text()) })
   page.on('requestfailed', req => { problems.push(`request failed: ${req.url()}`) })
+  return { page, problems }
+}
+
+t.test('demo page: session vs jwt-none in Chromium', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+  t.ok(existsSync(join(PUBLIC_DIR, 'app.js')), 'the page is built (npm run build writes dist/public)')
+  const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: '60s', DEMO_MODE: 'true' })
+  const { page, problems } = await openPage(t)
+  page.on('console', msg => { if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text()) })
   page.on('request', req => { if (!req.url().startsWith(s.url)) problems.push(`external request: ${req.url()}`) })
   // Serve the page under a strict CSP (what src/plugins/security-headers.ts sends). Only the document is routed:
   // route.fetch() would send the context's cookies even on the page's credentials:'omit' requests.
@@ -136,16 +142,7 @@ t.test('demo page: the default start (npm start) works over plain http on 127.0.
   t.match(output.join(''), /"demoMode":true/, 'demo mode is on by itself on 127.0.0.1')
   t.match(output.join(''), /"cookieSecure":"auto"/, 'cookies are decided per request')
 
-  const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page = context.pages()[0] ?? await context.newPage()
-  const problems: string[] = []
-  page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
-  page.on('requestfailed', req => { problems.push(`request failed: ${req.url()}`) })
+  const { page, problems } = await openPage(t)
 
   await page.goto(`${url}/`)
   await expectText(t, page, '#server-info', /JWT revocation mode: none/, 'the page reads the server settings')
