@@ -63,8 +63,10 @@ export interface Contradiction {
 /**
  * Rankings that contradict the store operations: a scenario with at least half a round trip more per
  * request whose median server + store CPU per request is lower than the other's by more than the spread
- * (max - min over the rounds) of either. The extra round trip cannot make a request cheaper: such a
- * ranking is measurement noise (or a store whose CPU the bench does not see).
+ * (max - min over the rounds) of either. Only scenarios that differ in nothing but their store operations
+ * are compared: the same strategy on the same store (jwt-none / jwt-denylist / jwt-version), never a
+ * plugin-defaults reference (it changes more than the store: the verifier cache, rolling cookies) nor a
+ * peer. There an extra round trip cannot make a request cheaper: such a ranking is measurement noise.
  */
 export function contradictions (results: readonly ScenarioResult[]): Contradiction[] {
   const found: Contradiction[] = []
@@ -73,6 +75,7 @@ export function contradictions (results: readonly ScenarioResult[]): Contradicti
     for (const b of measured) {
       const rtA = roundTripsOf(a)!
       const rtB = roundTripsOf(b)!
+      if (a.kind !== b.kind || a.store !== b.store || a.pluginDefaults || b.pluginDefaults || a.kind === 'peer') continue
       if (rtA < rtB + 0.5) continue
       const ca = a.load!.ranges.totalCpuUs!
       const cb = b.load!.ranges.totalCpuUs!
