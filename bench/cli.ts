@@ -229,7 +229,7 @@ async function main (): Promise<number> {
     ...revocation.filter(r => !r.ok).map(r => `revocation ${r.target}: ${r.error ?? r.events.filter(e => !e.ok).map(e => `${e.event}: ${e.problem ?? ''}`).join('; ')}${r.theft !== null && !r.theft.detected ? '; stolen refresh token not detected' : ''}`)
   ]
   for (const r of results) {
-    if (r.load?.spreadWarning === true) notes.push(`${r.name}: requests/s spread ${(r.load.spread * 100).toFixed(0)}% between runs (over 10%): ${r.load.runs.map(x => Math.round(x.rps)).join(', ')}`)
+    if (r.load?.spreadWarning === true) notes.push(`${r.name}: requests/s spread ${(r.load.spread * 100).toFixed(0)}% between rounds (over 10%): ${r.load.runs.map(x => Math.round(x.rps)).join(', ')}`)
   }
   if (quick) notes.push('--quick: 1 short round, 100 users, no growth; a smoke test, not a measurement')
 

@@ -263,7 +263,7 @@ export function markdown (report: BenchReport): string {
   out.push('')
   out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPUs, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; autocannon ${m.autocannon}; commit ${m.gitCommit}${m.gitDirty ? ' (with uncommitted changes under src/)' : ''}; load average at start ${m.loadAverageAtStart.join(' ')}.`)
   out.push(`Redis: ${report.redis === null ? 'none' : `${report.redis.source === 'throwaway' ? 'throwaway redis-server started by the bench' : 'REDIS_URL'} (${report.redis.url}), version ${report.redis.version}`}.`)
-  out.push(`Settings: ${s.users} users, ${s.connections} connections, ${s.durationSec} s per run after ${s.warmupSec} s warm-up, ${s.runs} run(s) (medians), logins ${s.loginConcurrency} in flight, growth ${s.growth ? s.growthLevels.join('/') + ` logins (${s.growthDurationSec} s each)` : 'off'}. Command: \`${report.command}\`. Took ${Math.round(report.elapsedSec)} s.`)
+  out.push(`Settings: ${s.users} users, ${s.connections} connections, ${s.durationSec} s per measured run after ${s.warmupSec} s warm-up, ${s.runs} interleaved round(s) (medians, min / max in the CPU table), logins ${s.loginConcurrency} in flight, growth ${s.growth ? s.growthLevels.join('/') + ` logins (${s.growthDurationSec} s each)` : 'off'}. Command: \`${report.command}\`. Took ${Math.round(report.elapsedSec)} s.`)
   out.push('')
   const flags = [
     ...report.notes.filter(n => n.startsWith('BUSY MACHINE')),
@@ -303,7 +303,7 @@ export function markdown (report: BenchReport): string {
   out.push(mdTable(columns.map(c => c.title), rows, columns.map(c => c.right)))
   out.push('')
   const warnings = report.scenarios.filter(r => r.load?.spreadWarning === true)
-  if (warnings.length > 0) out.push(`Spread over 10% between runs (req/s): ${warnings.map(r => `${r.name} ${((r.load!.spread) * 100).toFixed(0)}% (${r.load!.runs.map(x => Math.round(x.rps)).join(', ')})`).join('; ')}.\n`)
+  if (warnings.length > 0) out.push(`Spread over 10% between rounds (req/s): ${warnings.map(r => `${r.name} ${((r.load!.spread) * 100).toFixed(0)}% (${r.load!.runs.map(x => Math.round(x.rps)).join(', ')})`).join('; ')}.\n`)
   out.push('Redis commands per request by command (INFO commandstats delta / requests; commands run inside Lua scripts are counted too):')
   out.push('')
   out.push(mdTable(['scenario', 'commands/request'], report.scenarios.filter(r => r.store === 'redis').map(r => [r.name, commandsCell(r.load?.median.redisCommands ?? null)])))
