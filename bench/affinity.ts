@@ -13,6 +13,8 @@ export interface CpuPlan {
   /** taskset CPU lists: the measured server's core, and the rest (bench, autocannon, Redis). */
   serverCpus: string
   otherCpus: string
+  /** Every CPU: a server's mask until it is pinned (it inherits the bench's, which is otherCpus). */
+  allCpus: string
   /** Why pinning is off, when it is. */
   reason: string | null
 }
@@ -23,9 +25,10 @@ export function cpuPlan (): CpuPlan {
   const n = availableParallelism()
   const serverCpus = String(n - 1)
   const otherCpus = n <= 2 ? '0' : `0-${n - 2}`
-  if (n < 2) return { enabled: false, serverCpus, otherCpus, reason: `only ${n} CPU: nothing to pin apart` }
-  if (!hasTaskset()) return { enabled: false, serverCpus, otherCpus, reason: 'taskset (util-linux) is not installed' }
-  return { enabled: true, serverCpus, otherCpus, reason: null }
+  const allCpus = `0-${n - 1}`
+  if (n < 2) return { enabled: false, serverCpus, otherCpus, allCpus, reason: `only ${n} CPU: nothing to pin apart` }
+  if (!hasTaskset()) return { enabled: false, serverCpus, otherCpus, allCpus, reason: 'taskset (util-linux) is not installed' }
+  return { enabled: true, serverCpus, otherCpus, allCpus, reason: null }
 }
 
 /** Sets the CPU affinity of every thread of `pid` (threads created later inherit it). Returns an error text, or null. */

@@ -231,12 +231,22 @@ function emptyResult (fields: Pick<ScenarioResult, 'name' | 'kind' | 'store' | '
   return { ...fields, serverStartupMs: null, pinnedCpus: null, status: 'ok', failures: [], logins: null, credentialBytes: 0, loginFootprint: null, load: null, ratio: null, refresh: null, growth: null }
 }
 
+/**
+ * Pins every thread of the server (threads it creates later inherit the mask). Done after the logins: the
+ * scrypt logins run in libuv's thread pool and are not measured, so they may use every core.
+ */
 function pinServer (prepared: PreparedScenario): void {
   const { cpus, output } = prepared.ctx
   if (!cpus.enabled || prepared.server === null) return
   const problem = pin(prepared.server.pid, cpus.serverCpus)
   if (problem === null) prepared.result.pinnedCpus = cpus.serverCpus
   else output.log(`  ${prepared.result.name}: warning: not pinned (${problem})`)
+}
+
+/** A new server inherits the bench's CPUs: its logins may use every core until pinServer. */
+function unpinServer (prepared: PreparedScenario): void {
+  const { cpus } = prepared.ctx
+  if (cpus.enabled && prepared.server !== null) pin(prepared.server.pid, cpus.allCpus)
 }
 
 async function failPrepare (prepared: PreparedScenario, err: unknown): Promise<PreparedScenario> {
@@ -288,7 +298,7 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
     const server = await startServer({ env, nodeArgs: settings.serverNodeArgs })
     prepared.server = { url: server.url, pid: server.pid, stop: async () => { await server.stop() }, output: server.output }
     result.serverStartupMs = server.startupMs
-    pinServer(prepared)
+    unpinServer(prepared)
     const url = server.url
 
     if (usesRedis && scenario.kind !== 'baseline') {
@@ -310,6 +320,7 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
     if (settings.connections > prepared.credentials.length && scenario.kind !== 'baseline') {
       output.log(`  ${label}: warning: ${settings.connections} connections but ${prepared.credentials.length} users; connections share credentials`)
     }
+    pinServer(prepared)
     output.done()
     return prepared
   } catch (err) {
@@ -350,7 +361,7 @@ export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<Pr
     const server = await peer.start(options)
     result.serverStartupMs = Date.now() - started
     prepared.server = { url: server.url, pid: server.pid, stop: server.stop, output: () => '(peer output is not captured)' }
-    pinServer(prepared)
+    unpinServer(prepared)
     output.status(`${peer.name}: logging in ${settings.users} users (${settings.loginConcurrency} in flight)`)
     const loginStarted = Date.now()
     prepared.credentials = await mapLimit(Array.from({ length: settings.users }, (_, i) => i), settings.loginConcurrency, async i => {
@@ -365,6 +376,7 @@ export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<Pr
     const probe = await fetch(server.url + peer.path, { headers: prepared.credentials[0]!.headers ?? {} })
     await probe.arrayBuffer()
     if (probe.status !== 200) throw new Error(`a fresh credential gets ${probe.status} on ${peer.path}`)
+    pinServer(prepared)
     output.done()
     return prepared
   } catch (err) {
