@@ -2,5 +2,5 @@ import neostandard from 'neostandard'
 
 export default neostandard({
   ts: true,
-  ignores: ['dist/**', 'coverage/**', '.tap/**', 'bench/results/**', '**/.build/**', 'test-artifacts/**']
+  ignores: ['dist/**', 'coverage/**', '.tap/**', 'bench/results/**', '**/.build/**', 'bench/.server-snapshot/**', 'test-artifacts/**']
 })

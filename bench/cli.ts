@@ -3,20 +3,24 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { machineInfo } from './machine.js'
 import { Output } from './progress.js'
-import { deletePrefix, openBenchRedis, type BenchRedis } from './redis.js'
-import { applyRatios, revocationTable, textTable, writeResults, type BenchReport } from './report.js'
+import { deletePrefix, openBenchRedis, redisPid, type BenchRedis } from './redis.js'
+import { applyRatios, contradictions, contradictionText, cpuTextTable, revocationTable, textTable, writeResults, type BenchReport } from './report.js'
 import { REVOCATION_TARGETS, runRevocation, type RevocationResult } from './revocation.js'
-import { runScenario, type BenchSettings, type ScenarioResult } from './runner.js'
+import { cpuPlan, clockTicks, pin } from './affinity.js'
+import { PEERS } from './peers/index.js'
+import { finishScenario, measureRound, preparePeer, prepareScenario, type BenchSettings, type PreparedScenario, type ScenarioResult } from './runner.js'
 import { SCENARIOS, selectScenarios } from './scenarios.js'
 import { SNAPSHOT_DIR, snapshotServerBuild } from './server-process.js'
 
 const HELP = `Usage: npm run bench -- [options]
 
-Starts one server process per scenario (node dist/server.js), logs in distinct users, and loads
-GET /{strategy}/api/me with autocannon from this process; then checks revocation behaviour.
+Starts one server process per scenario (node dist/server.js) and per peer (bench/peers), each pinned to a
+CPU of its own, logs in distinct users, and loads GET /{strategy}/api/me with autocannon from this process,
+round by round; reports the server's and Redis's CPU time per request. Then checks revocation behaviour.
 
   --scenarios a,b        scenarios to run (default: all): ${SCENARIOS.map(s => s.name).join(', ')}
-  --runs N               measured runs per scenario; the median is reported (default 3)
+  --rounds N             measured rounds; each round runs every scenario once, interleaved (A B C, A B C, ...);
+                         min / median / max over the rounds are reported (default 3; --runs is the same)
   --users N              distinct users logged in per scenario (default 1000)
   --connections N        autocannon connections, each with its own credentials (default 50)
   --duration S           seconds per measured run (default 10)
@@ -29,7 +33,8 @@ GET /{strategy}/api/me with autocannon from this process; then checks revocation
   --login-concurrency N  logins in flight (default 8; scrypt is deliberately slow)
   --out DIR              results directory (default bench/results, bench/results/quick for --quick)
   --cpu-prof             run the servers with --cpu-prof (profiles in bench/results/profiles)
-  --quick                smoke run: about 1 s per scenario, 1 run, 100 users, no growth
+  --no-peers             skip the peers (bench/peers), which otherwise run as extra scenarios
+  --quick                smoke run: about 1 s per scenario, 1 round, 100 users, no growth
   --help                 this text
 
 Redis: REDIS_URL when set (only the bench's own svjbench:* keys are touched), else a throwaway
@@ -57,6 +62,8 @@ async function main (): Promise<number> {
     options: {
       scenarios: { type: 'string' },
       runs: { type: 'string' },
+      rounds: { type: 'string' },
+      'no-peers': { type: 'boolean' },
       users: { type: 'string' },
       connections: { type: 'string' },
       duration: { type: 'string' },
@@ -86,7 +93,7 @@ async function main (): Promise<number> {
     connections: positive('connections', values.connections, 50),
     durationSec,
     warmupSec: positive('warmup', values.warmup, quick ? 0.5 : 3, false),
-    runs: positive('runs', values.runs, quick ? 1 : 3),
+    runs: positive(values.rounds === undefined ? 'runs' : 'rounds', values.rounds ?? values.runs, quick ? 1 : 3),
     growth: !quick && values['no-growth'] !== true,
     growthLevels: (values['growth-levels'] ?? '1000,10000,100000').split(',').map(v => positive('growth-levels', v.trim(), 1)),
     growthDurationSec: positive('growth-duration', values['growth-duration'], Math.max(3, durationSec / 2), false),
@@ -94,6 +101,7 @@ async function main (): Promise<number> {
     serverNodeArgs: values['cpu-prof'] === true ? ['--cpu-prof', '--cpu-prof-dir', resolve('bench/results/profiles')] : []
   }
   let scenarios = selectScenarios(values.scenarios === undefined ? null : values.scenarios.split(',').map(s => s.trim()).filter(s => s !== ''))
+  const peers = values['no-peers'] === true ? [] : PEERS
   let revocationTargets = values['no-revocation'] === true ? [] : REVOCATION_TARGETS.filter(t => scenarios.some(s => s.name === t.name))
   const outDir = resolve(values.out ?? (quick ? 'bench/results/quick' : 'bench/results'))
   const revocationTtl = positive('revocation-ttl', values['revocation-ttl'], 5)
@@ -102,16 +110,35 @@ async function main (): Promise<number> {
   const started = new Date()
   const machine = machineInfo()
   snapshotServerBuild()
-  output.log(`session-vs-jwt bench: ${scenarios.map(s => s.name).join(', ')}${quick ? ' (quick)' : ''}`)
-  output.log(`${machine.cpuCount}x ${machine.cpuModel}, Node ${machine.node}, commit ${machine.gitCommit}${machine.gitDirty ? '+dirty' : ''}; ${settings.users} users, ${settings.connections} connections, ${settings.runs} x ${settings.durationSec} s (+${settings.warmupSec} s warm-up)`)
+  output.log(`session-vs-jwt bench: ${[...scenarios.map(s => s.name), ...peers.map(p => p.name)].join(', ')}${quick ? ' (quick)' : ''}`)
+  output.log(`${machine.cpuCount}x ${machine.cpuModel}, Node ${machine.node}, commit ${machine.gitCommit}${machine.gitDirty ? '+dirty' : ''}; ${settings.users} users, ${settings.connections} connections, ${settings.runs} round(s) x ${settings.durationSec} s per scenario (+${settings.warmupSec} s warm-up each)`)
 
   const notes: string[] = []
   const load1 = machine.loadAverageAtStart[0] ?? 0
-  if (load1 > 1) {
-    const msg = `the machine was busy when the bench started (load average ${machine.loadAverageAtStart.join(' ')} on ${machine.cpuCount} CPUs): other processes compete with the server and autocannon, so the figures are lower and noisier than on an idle machine`
+  const busy = load1 / Math.max(1, machine.cpuCount) > 0.5
+  if (busy) {
+    const msg = `BUSY MACHINE: load average ${machine.loadAverageAtStart.join(' ')} at start on ${machine.cpuCount} CPUs (over 0.5 per CPU): other processes compete with the server, autocannon and Redis, so every figure is noisier than on an idle machine (CPU time per request least so, requests/s most); do not publish these figures`
     notes.push(msg)
     output.log(`warning: ${msg}`)
   }
+  // CPU placement: the measured server alone on one core, this process (autocannon) and the bench's Redis on the rest.
+  const cpus = cpuPlan()
+  if (cpus.enabled) {
+    const problem = pin(process.pid, cpus.otherCpus)
+    if (problem === null) {
+      output.log(`CPUs: each measured server on CPU ${cpus.serverCpus}; autocannon (this process) and the bench's Redis on CPU ${cpus.otherCpus}`)
+      notes.push(`CPU placement (taskset): each measured server pinned to CPU ${cpus.serverCpus}, autocannon (in the bench process) and the bench's Redis to CPU ${cpus.otherCpus}; scenarios interleaved round by round (the same order each round)`)
+    } else {
+      cpus.enabled = false
+      cpus.reason = problem
+    }
+  }
+  if (!cpus.enabled) {
+    const msg = `servers NOT pinned to a core of their own (${cpus.reason ?? 'unknown'}): server, autocannon and Redis share every CPU, which adds to the spread`
+    notes.push(msg)
+    output.log(`warning: ${msg}`)
+  }
+  notes.push(`CPU time per request: the server's utime + stime from /proc/<pid>/stat over each measured window (resolution 1/${clockTicks()} s per window, i.e. ${(1e6 / clockTicks() / (settings.durationSec * 1000)).toFixed(1)} µs per request at 1000 requests/s over ${settings.durationSec} s), and Redis's used_cpu_user + used_cpu_sys (INFO cpu) deltas over the same window, each divided by the requests completed`)
   const needsRedis = scenarios.some(s => s.store === 'redis') || revocationTargets.some(t => t.store === 'redis')
   let redis: BenchRedis | null = null
   if (needsRedis) {
@@ -127,6 +154,13 @@ async function main (): Promise<number> {
       const which = redis.source === 'throwaway' ? 'a throwaway redis-server started by the bench' : 'REDIS_URL (shared: INFO commandstats also counts other clients\' commands)'
       output.log(`Redis: ${redis.url} ${redis.version}, ${which}`)
       notes.push(`Redis ${redis.version} at ${redis.url}: ${which}; keys under svjbench:<run>:<scenario>: only, deleted after each scenario`)
+      if (redis.source === 'throwaway' && cpus.enabled) {
+        const pid = await redisPid(redis.client)
+        const problem = pid === null ? 'no process_id in INFO server' : pin(pid, cpus.otherCpus)
+        if (problem !== null) output.log(`warning: the bench's Redis is not pinned (${problem})`)
+      } else if (redis.source !== 'throwaway') {
+        notes.push('Redis is the shared REDIS_URL: the bench cannot pin it to a CPU (it is not the bench\'s process) and its INFO cpu and commandstats deltas include every other client\'s work during a run')
+      }
     }
   }
 
@@ -144,12 +178,34 @@ async function main (): Promise<number> {
   const prefixFor = (name: string): string => `svjbench:${runId}:${name}:`
   const cleanup = async (prefix: string): Promise<void> => { if (redis !== null) await deletePrefix(redis.url, prefix) }
 
-  const results: ScenarioResult[] = []
+  const contextFor = (name: string): Parameters<typeof prepareScenario>[1] =>
+    ({ settings, redis: redis?.client ?? null, redisUrl: redis?.url ?? null, prefix: prefixFor(name), knownSettings: known, output, cleanup, cpus })
+  // Every server stays up (idle) between its rounds, so a round measures each scenario once, in the
+  // same order: a slow minute on the machine then lands on every scenario instead of on one.
+  const prepared: PreparedScenario[] = []
   for (const scenario of scenarios) {
     output.log(`${scenario.name}: ${scenario.description}`)
-    const r = await runScenario(scenario, { settings, redis: redis?.client ?? null, redisUrl: redis?.url ?? null, prefix: prefixFor(scenario.name), knownSettings: known, output, cleanup })
+    prepared.push(await prepareScenario(scenario, contextFor(scenario.name)))
+  }
+  for (const peer of peers) {
+    if (peer.store === 'redis' && redis === null) {
+      notes.push(`${peer.name}: SKIPPED (no Redis)`)
+      continue
+    }
+    output.log(`${peer.name} (peer): ${peer.description}`)
+    prepared.push(await preparePeer(peer, contextFor(peer.name)))
+  }
+  for (const p of prepared) {
+    if (p.result.status === 'failed') output.log(`  ${p.result.name} FAILED to start: ${p.result.failures.map(f => f.split('\n')[0]).join('; ')}`)
+  }
+  for (let round = 1; round <= settings.runs; round++) {
+    for (const p of prepared) await measureRound(p, round, settings.runs)
+  }
+  const results: ScenarioResult[] = []
+  for (const p of prepared) {
+    const r = await finishScenario(p)
     results.push(r)
-    if (r.status === 'failed') output.log(`  ${scenario.name} FAILED: ${r.failures.map(f => f.split('\n')[0]).join('; ')}`)
+    if (r.status === 'failed') output.log(`  ${r.name} FAILED: ${r.failures.map(f => f.split('\n')[0]).join('; ')}`)
   }
   applyRatios(results)
 
@@ -173,9 +229,9 @@ async function main (): Promise<number> {
     ...revocation.filter(r => !r.ok).map(r => `revocation ${r.target}: ${r.error ?? r.events.filter(e => !e.ok).map(e => `${e.event}: ${e.problem ?? ''}`).join('; ')}${r.theft !== null && !r.theft.detected ? '; stolen refresh token not detected' : ''}`)
   ]
   for (const r of results) {
-    if (r.load?.spreadWarning === true) notes.push(`${r.name}: requests/s spread ${(r.load.spread * 100).toFixed(0)}% between runs (over 10%): ${r.load.runs.map(x => Math.round(x.rps)).join(', ')}`)
+    if (r.load?.spreadWarning === true) notes.push(`${r.name}: requests/s spread ${(r.load.spread * 100).toFixed(0)}% between rounds (over 10%): ${r.load.runs.map(x => Math.round(x.rps)).join(', ')}`)
   }
-  if (quick) notes.push('--quick: 1 short run per scenario, 100 users, no growth; a smoke test, not a measurement')
+  if (quick) notes.push('--quick: 1 short round, 100 users, no growth; a smoke test, not a measurement')
 
   const finished = new Date()
   const report: BenchReport = {
@@ -196,12 +252,17 @@ async function main (): Promise<number> {
   const written = writeResults(outDir, report)
 
   output.log('')
+  output.log('CPU time per request, min / median / max over the rounds (one value where they agree):')
+  output.log(cpuTextTable(report))
+  output.log('')
   output.log(textTable(report))
   if (revocation.length > 0) {
     output.log('')
     output.log(revocationTable(revocation))
   }
   for (const n of notes) output.log(`note: ${n}`)
+  for (const c of contradictions(results)) output.log(`warning: ${contradictionText(c)}`)
+  if (busy) output.log(`warning: BUSY MACHINE (load average ${machine.loadAverageAtStart.join(' ')} at start on ${machine.cpuCount} CPUs): these figures are not fit to publish`)
   output.log('')
   output.log(`results: ${written.filter(p => p.includes('latest')).join(', ')} (and ${report.startedAt.replace(/[:.]/g, '-')}.*) in ${Math.round(report.elapsedSec)} s`)
   if (failures.length > 0) {

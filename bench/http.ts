@@ -18,13 +18,15 @@ export async function call (base: string, method: string, path: string, options:
 export interface Credential {
   username: string
   header: { name: 'cookie' | 'authorization', value: string } | null
+  /** Every header the credential travels in, when it is not one cookie or authorization header (peers). */
+  headers?: Record<string, string>
   /** Bytes the credential adds to every request: the whole header line. 0 for the baseline. */
   bytes: number
   accessToken?: string
   refreshToken?: string
 }
 
-const headerBytes = (name: string, value: string): number => Buffer.byteLength(`${name}: ${value}\r\n`)
+export const headerBytes = (name: string, value: string): number => Buffer.byteLength(`${name}: ${value}\r\n`)
 
 /** POST /session/login → the `sid` cookie as a Cookie header value (`sid=<signed id>`). */
 export async function loginSession (base: string, who: Login): Promise<Credential> {

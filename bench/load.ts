@@ -76,8 +76,8 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
       mine.push({ method: 'GET', path: options.path })
     } else {
       for (let j = i % credentials.length; j < credentials.length; j += connections) {
-        const header = credentials[j]!.header
-        mine.push({ method: 'GET', path: options.path, headers: header === null ? {} : { [header.name]: header.value } })
+        const { header, headers } = credentials[j]!
+        mine.push({ method: 'GET', path: options.path, headers: headers ?? (header === null ? {} : { [header.name]: header.value }) })
       }
     }
     perConnection.push(mine)

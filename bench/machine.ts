@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus, loadavg, platform, release, totalmem } from 'node:os'
 import { createRequire } from 'node:module'
+import { clockTicks } from './affinity.js'
 
 export interface MachineInfo {
   node: string
@@ -12,8 +13,10 @@ export interface MachineInfo {
   gitCommit: string
   gitDirty: boolean
   autocannon: string
-  /** 1, 5 and 15 minute load averages when the bench started: above ~1 the machine was already busy. */
+  /** 1, 5 and 15 minute load averages when the bench started: above 0.5 per CPU the machine was already busy. */
   loadAverageAtStart: number[]
+  /** CLK_TCK: /proc/<pid>/stat counts CPU time in these units. */
+  clockTicks: number
 }
 
 function git (args: string[]): string {
@@ -41,6 +44,7 @@ export function machineInfo (): MachineInfo {
     // Uncommitted changes under src/ mean the measured server is not exactly the commit.
     gitDirty: git(['status', '--porcelain', '--', 'src']) !== '',
     autocannon,
-    loadAverageAtStart: loadavg().map(v => Number(v.toFixed(2)))
+    loadAverageAtStart: loadavg().map(v => Number(v.toFixed(2))),
+    clockTicks: clockTicks()
   }
 }

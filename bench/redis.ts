@@ -79,3 +79,16 @@ export async function deletePrefix (url: string, prefix: string): Promise<number
   if (!/^svjbench:/.test(prefix)) throw new Error(`refusing to delete keys outside the bench namespace: ${prefix}`)
   return await deleteKeys(url, prefix)
 }
+
+/** used_cpu_user + used_cpu_sys of the Redis server in seconds (`INFO cpu`: server-wide, every client). */
+export async function redisCpuSeconds (client: Redis): Promise<number> {
+  const info = await client.info('cpu')
+  const field = (name: string): number => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN)
+  return field('used_cpu_user') + field('used_cpu_sys')
+}
+
+/** The Redis server's process id (`INFO server`), to pin a Redis the bench started itself. */
+export async function redisPid (client: Redis): Promise<number | null> {
+  const pid = Number(/^process_id:(\d+)/m.exec(await client.info('server'))?.[1] ?? NaN)
+  return Number.isInteger(pid) && pid > 0 ? pid : null
+}

@@ -4,7 +4,8 @@ import { renderChart } from './chart.js'
 import type { MachineInfo } from './machine.js'
 import { EVENTS, type EventObservation, type RevocationResult } from './revocation.js'
 import type { BenchSettings, ScenarioResult } from './runner.js'
-import { fmtInt, fmtNum } from './util.js'
+import { rangeOf, type Range } from './runner.js'
+import { fmtInt, fmtNum, median } from './util.js'
 
 export interface BenchReport {
   startedAt: string
@@ -22,10 +23,125 @@ export interface BenchReport {
   failures: string[]
 }
 
-/** Ratio of each scenario's median requests/s to the baseline's in the same run. */
+/** Ratio of each scenario's requests/s to the baseline's: per round (same round), and of the medians. */
 export function applyRatios (results: ScenarioResult[]): void {
-  const base = results.find(r => r.kind === 'baseline' && r.load !== null)?.load?.median.rps ?? null
-  for (const r of results) r.ratio = base === null || r.load === null ? null : r.load.median.rps / base
+  const baseline = results.find(r => r.kind === 'baseline' && r.load !== null)?.load ?? null
+  const base = baseline?.median.rps ?? null
+  for (const r of results) {
+    r.ratio = base === null || r.load === null ? null : r.load.median.rps / base
+    if (r.load === null || baseline === null) continue
+    for (const run of r.load.runs) {
+      const same = baseline.runs.find(b => b.round === run.round)
+      run.ratio = same === undefined || same.rps === 0 ? null : run.rps / same.rps
+    }
+    r.load.median.ratio = r.load.runs.some(x => x.ratio === null) ? null : median(r.load.runs.map(x => x.ratio!))
+    r.load.ranges.ratio = rangeOf(r.load.runs.map(x => x.ratio))
+  }
+}
+
+/**
+ * Store round trips per request as the bench measured them: the server's x-auth-store-ops header where it
+ * sends one, else Redis commands per request; an embedded (or no) store makes no round trip.
+ */
+export function roundTripsOf (r: ScenarioResult): number | null {
+  const m = r.load?.median
+  if (m === undefined) return null
+  if (r.store !== 'redis') return 0
+  return m.headerOpsPerRequest ?? m.redisCommandsPerRequest
+}
+
+export interface Contradiction {
+  /** The scenario with more store round trips per request... */
+  more: string
+  /** ...measured cheaper (server + store CPU per request) than this one, beyond both spreads. */
+  fewer: string
+  roundTrips: [number, number]
+  cpuUs: [number, number]
+  spreadsUs: [number, number]
+}
+
+/**
+ * Rankings that contradict the store operations: a scenario with at least half a round trip more per
+ * request whose median server + store CPU per request is lower than the other's by more than the spread
+ * (max - min over the rounds) of either. Only scenarios that differ in nothing but their store operations
+ * are compared: the same strategy on the same store (jwt-none / jwt-denylist / jwt-version), never a
+ * plugin-defaults reference (it changes more than the store: the verifier cache, rolling cookies) nor a
+ * peer. There an extra round trip cannot make a request cheaper: such a ranking is measurement noise.
+ */
+export function contradictions (results: readonly ScenarioResult[]): Contradiction[] {
+  const found: Contradiction[] = []
+  const measured = results.filter(r => r.load?.ranges.totalCpuUs != null && roundTripsOf(r) !== null)
+  for (const a of measured) {
+    for (const b of measured) {
+      const rtA = roundTripsOf(a)!
+      const rtB = roundTripsOf(b)!
+      if (a.kind !== b.kind || a.store !== b.store || a.pluginDefaults || b.pluginDefaults || a.kind === 'peer') continue
+      if (rtA < rtB + 0.5) continue
+      const ca = a.load!.ranges.totalCpuUs!
+      const cb = b.load!.ranges.totalCpuUs!
+      const spreadA = ca.max - ca.min
+      const spreadB = cb.max - cb.min
+      if (cb.median - ca.median > Math.max(spreadA, spreadB)) {
+        found.push({ more: a.name, fewer: b.name, roundTrips: [rtA, rtB], cpuUs: [ca.median, cb.median], spreadsUs: [spreadA, spreadB] })
+      }
+    }
+  }
+  return found
+}
+
+export const contradictionText = (c: Contradiction): string =>
+  `${c.more} (${fmtNum(c.roundTrips[0])} store round trips/req) measured CHEAPER than ${c.fewer} (${fmtNum(c.roundTrips[1])}): ${fmtNum(c.cpuUs[0], 0)} µs vs ${fmtNum(c.cpuUs[1], 0)} µs CPU/req (median), beyond the spreads over the rounds (${fmtNum(c.spreadsUs[0], 0)} µs and ${fmtNum(c.spreadsUs[1], 0)} µs): this ranking contradicts the store operations, distrust it`
+
+const rangeCell = (r: Range | null | undefined, digits = 0): string => r == null
+  ? '-'
+  : r.min === r.max ? fmtNum(r.median, digits) : `${fmtNum(r.min, digits)} / **${fmtNum(r.median, digits)}** / ${fmtNum(r.max, digits)}`
+
+/** The headline table: CPU time per request, then throughput and latency, each min / median / max over the rounds. */
+function cpuRowsOf (report: BenchReport, bold: boolean): { columns: Column[], rows: string[][] } {
+  const columns: Column[] = [
+    { title: 'scenario', right: false },
+    { title: 'rounds', right: true },
+    { title: 'server µs CPU/req', right: true },
+    { title: 'Redis µs CPU/req', right: true },
+    { title: 'server+Redis µs/req', right: true },
+    { title: 'store round trips/req', right: true },
+    { title: 'req/s', right: true },
+    { title: 'x baseline', right: true },
+    { title: 'p50 ms', right: true },
+    { title: 'p99 ms', right: true },
+    { title: 'requests/round', right: true },
+    { title: 'CPU', right: false }
+  ]
+  const cell = (r: Range | null | undefined, digits = 0): string => bold ? rangeCell(r, digits) : rangeCell(r, digits).replace(/\*\*/g, '')
+  const rows = report.scenarios.map(r => {
+    const x = r.load?.ranges
+    return [
+      r.name + (r.kind === 'peer' ? ' (peer)' : ''),
+      String(r.load?.runs.length ?? 0),
+      cell(x?.serverCpuUs),
+      cell(x?.redisCpuUs),
+      cell(x?.totalCpuUs),
+      fmtNum(roundTripsOf(r)),
+      cell(x?.rps),
+      cell(x?.ratio, 2),
+      cell(x?.p50),
+      cell(x?.p99),
+      fmtInt(r.load?.median.requests),
+      r.pinnedCpus === null ? 'shared' : `pinned ${r.pinnedCpus}`
+    ]
+  })
+  return { columns, rows }
+}
+
+function alignedTable ({ columns, rows }: { columns: Column[], rows: string[][] }): string {
+  const widths = columns.map((c, i) => Math.max(c.title.length, ...rows.map(r => r[i]!.length)))
+  const line = (cells: string[]): string => cells.map((cell, i) => columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)).join('  ').trimEnd()
+  return [line(columns.map(c => c.title)), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+/** The CPU-per-request table for stdout (min / median / max over the rounds). */
+export function cpuTextTable (report: BenchReport): string {
+  return alignedTable(cpuRowsOf(report, false))
 }
 
 const baselineP99 = (report: BenchReport): number | null => report.scenarios.find(s => s.kind === 'baseline')?.load?.median.p99 ?? null
@@ -137,6 +253,8 @@ const commandsCell = (c: Record<string, number> | null): string => c === null
   ? '-'
   : Object.entries(c).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.005).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || '0'
 
+const clockTicksOf = (report: BenchReport): number => report.machine.clockTicks ?? 100
+
 export function markdown (report: BenchReport): string {
   const m = report.machine
   const s = report.settings
@@ -145,7 +263,37 @@ export function markdown (report: BenchReport): string {
   out.push('')
   out.push(`Machine: ${m.cpuModel}, ${m.cpuCount} CPUs, ${m.memoryGiB} GiB, ${m.platform}; Node ${m.node}; autocannon ${m.autocannon}; commit ${m.gitCommit}${m.gitDirty ? ' (with uncommitted changes under src/)' : ''}; load average at start ${m.loadAverageAtStart.join(' ')}.`)
   out.push(`Redis: ${report.redis === null ? 'none' : `${report.redis.source === 'throwaway' ? 'throwaway redis-server started by the bench' : 'REDIS_URL'} (${report.redis.url}), version ${report.redis.version}`}.`)
-  out.push(`Settings: ${s.users} users, ${s.connections} connections, ${s.durationSec} s per run after ${s.warmupSec} s warm-up, ${s.runs} run(s) (medians), logins ${s.loginConcurrency} in flight, growth ${s.growth ? s.growthLevels.join('/') + ` logins (${s.growthDurationSec} s each)` : 'off'}. Command: \`${report.command}\`. Took ${Math.round(report.elapsedSec)} s.`)
+  out.push(`Settings: ${s.users} users, ${s.connections} connections, ${s.durationSec} s per measured run after ${s.warmupSec} s warm-up, ${s.runs} interleaved round(s) (medians, min / max in the CPU table), logins ${s.loginConcurrency} in flight, growth ${s.growth ? s.growthLevels.join('/') + ` logins (${s.growthDurationSec} s each)` : 'off'}. Command: \`${report.command}\`. Took ${Math.round(report.elapsedSec)} s.`)
+  out.push('')
+  const flags = [
+    ...report.notes.filter(n => n.startsWith('BUSY MACHINE')),
+    ...contradictions(report.scenarios).map(contradictionText)
+  ]
+  if (flags.length > 0) {
+    out.push(flags.map(f => `> **Warning**: ${f}.`).join('\n>\n'))
+    out.push('')
+  }
+  out.push('## CPU time per request (min / **median** / max over the rounds)')
+  out.push('')
+  out.push(`Each round measures every scenario once, in the same order (interleaved, never all rounds of one scenario in a row). Server: utime + stime of the server process (/proc/<pid>/stat) over the measured window / requests completed (resolution: one clock tick, 1/${clockTicksOf(report)} s, per window). Redis: INFO cpu (used_cpu_user + used_cpu_sys) delta over the same window / requests, Redis scenarios only. Store round trips: x-auth-store-ops where the server sends it, else Redis commands per request; 0 for an embedded store. "x baseline" is per round against the baseline of the same round.`)
+  out.push('')
+  {
+    const t = cpuRowsOf(report, true)
+    out.push(mdTable(t.columns.map(c => c.title), t.rows, t.columns.map(c => c.right)))
+  }
+  out.push('')
+  out.push('Per round (server µs + Redis µs CPU per request, req/s):')
+  out.push('')
+  {
+    const rounds = Math.max(0, ...report.scenarios.map(r => r.load?.runs.length ?? 0))
+    out.push(mdTable(['scenario', ...Array.from({ length: rounds }, (_, i) => `round ${i + 1}`)], report.scenarios.map(r => [
+      r.name,
+      ...Array.from({ length: rounds }, (_, i) => {
+        const x = r.load?.runs.find(run => run.round === i + 1)
+        return x === undefined ? '-' : `${fmtNum(x.serverCpuUs, 0)}${x.redisCpuUs === null ? '' : ` + ${fmtNum(x.redisCpuUs, 0)}`} µs, ${fmtInt(x.rps)}/s`
+      })
+    ])))
+  }
   out.push('')
   out.push('![requests/s and p99 per scenario](latest.svg)')
   out.push('')
@@ -155,7 +303,7 @@ export function markdown (report: BenchReport): string {
   out.push(mdTable(columns.map(c => c.title), rows, columns.map(c => c.right)))
   out.push('')
   const warnings = report.scenarios.filter(r => r.load?.spreadWarning === true)
-  if (warnings.length > 0) out.push(`Spread over 10% between runs (req/s): ${warnings.map(r => `${r.name} ${((r.load!.spread) * 100).toFixed(0)}% (${r.load!.runs.map(x => Math.round(x.rps)).join(', ')})`).join('; ')}.\n`)
+  if (warnings.length > 0) out.push(`Spread over 10% between rounds (req/s): ${warnings.map(r => `${r.name} ${((r.load!.spread) * 100).toFixed(0)}% (${r.load!.runs.map(x => Math.round(x.rps)).join(', ')})`).join('; ')}.\n`)
   out.push('Redis commands per request by command (INFO commandstats delta / requests; commands run inside Lua scripts are counted too):')
   out.push('')
   out.push(mdTable(['scenario', 'commands/request'], report.scenarios.filter(r => r.store === 'redis').map(r => [r.name, commandsCell(r.load?.median.redisCommands ?? null)])))

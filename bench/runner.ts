@@ -3,12 +3,15 @@ import { BENCH_PASSWORD, benchUser } from '../harness/fixtures.js'
 import { loginUsers } from './credentials.js'
 import { measureLoginFootprint, type FootprintKey, type LoginFootprint } from './footprint.js'
 import { runGrowth, type GrowthPoint } from './growth.js'
-import { authOf, call, login, loginJwt, type Credential } from './http.js'
+import { freePort } from '../harness/redis.js'
+import { clockTicks, pin, processTicks, type CpuPlan } from './affinity.js'
+import { authOf, call, headerBytes, login, loginJwt, type Credential } from './http.js'
 import { runLoad, runRefreshLoad, type LoadResult, type RefreshChain } from './load.js'
 import type { Output } from './progress.js'
-import { commandDelta, commandStats, type CommandDelta } from './redis.js'
+import type { Peer } from './peers/index.js'
+import { commandDelta, commandStats, redisCpuSeconds, type CommandDelta } from './redis.js'
 import { serverEnv, type Scenario } from './scenarios.js'
-import { startServer, type ServerProcess } from './server-process.js'
+import { startServer } from './server-process.js'
 import { mapLimit, median, spread } from './util.js'
 
 export interface BenchSettings {
@@ -16,6 +19,7 @@ export interface BenchSettings {
   connections: number
   durationSec: number
   warmupSec: number
+  /** Measured rounds: each round measures every scenario once, in the same order (A B C, A B C, ...). */
   runs: number
   growth: boolean
   growthLevels: number[]
@@ -25,8 +29,10 @@ export interface BenchSettings {
   serverNodeArgs: string[]
 }
 
-/** One measured run, as figures. */
+/** One measured run (one scenario in one round), as figures. */
 export interface RunFigures {
+  /** The round this run belongs to (1-based); 0 for runs outside the rounds (refresh path). */
+  round: number
   rps: number
   requests: number
   durationSec: number
@@ -42,28 +48,47 @@ export interface RunFigures {
   /** Redis INFO commandstats delta / requests (null: the scenario does not use Redis). */
   redisCommandsPerRequest: number | null
   redisCommands: Record<string, number> | null
+  /** Server process CPU (utime + stime from /proc/<pid>/stat over the measured window) per completed request, µs. */
+  serverCpuUs: number | null
+  /** The window's server CPU in clock ticks: the resolution is one tick (1/CLK_TCK s) over the whole window. */
+  serverCpuTicks: number | null
+  /** Redis CPU (INFO cpu used_cpu_user + used_cpu_sys delta) per completed request, µs; null without Redis. */
+  redisCpuUs: number | null
+  /** serverCpuUs + redisCpuUs (Redis counted as 0 where the scenario has no Redis). */
+  totalCpuUs: number | null
+  /** rps / baseline's rps in the same round. */
+  ratio: number | null
 }
+
+/** min / median / max of one figure over the rounds (null when a run lacks it). */
+export interface Range { min: number, median: number, max: number }
 
 export interface Summary {
   runs: RunFigures[]
   /** Median of each figure over the runs. */
   median: RunFigures
+  /** min / median / max over the runs of the figures the CPU table reports. */
+  ranges: Record<'rps' | 'p50' | 'p99' | 'serverCpuUs' | 'redisCpuUs' | 'totalCpuUs' | 'ratio', Range | null>
   /** (max - min) / median of requests/s. */
   spread: number
   spreadWarning: boolean
 }
 
+export type ScenarioStore = Scenario['store'] | 'none'
+
 export interface ScenarioResult {
   name: string
-  kind: Scenario['kind']
-  store: Scenario['store']
+  kind: Scenario['kind'] | 'peer'
+  store: ScenarioStore
   description: string
   pluginDefaults: boolean
   path: string
-  /** The server's environment, exactly as it was started (secrets included: they are bench-only values). */
+  /** The server's environment, exactly as it was started (secrets included: they are bench-only values). Peers: their start options. */
   config: Record<string, string>
   ignoredSettings: string[]
   serverStartupMs: number | null
+  /** CPUs the server was pinned to (taskset), or null when it was not pinned. */
+  pinnedCpus: string | null
   status: 'ok' | 'failed'
   failures: string[]
   logins: { count: number, ms: number, concurrency: number, msPerLogin: number } | null
@@ -76,8 +101,14 @@ export interface ScenarioResult {
   growth: GrowthPoint[] | null
 }
 
-function figures (r: LoadResult, delta: CommandDelta | null): RunFigures {
+interface CpuWindow { serverTicks: number | null, redisSec: number | null }
+
+function figures (round: number, r: LoadResult, delta: CommandDelta | null, cpu: CpuWindow | null): RunFigures {
+  const perRequestUs = (seconds: number | null): number | null => seconds === null || r.requests === 0 ? null : seconds * 1e6 / r.requests
+  const serverCpuUs = perRequestUs(cpu?.serverTicks == null ? null : cpu.serverTicks / clockTicks())
+  const redisCpuUs = perRequestUs(cpu?.redisSec ?? null)
   return {
+    round,
     rps: r.rps,
     requests: r.requests,
     durationSec: r.durationSec,
@@ -91,11 +122,22 @@ function figures (r: LoadResult, delta: CommandDelta | null): RunFigures {
     headerOpsPerRequest: r.headerOps.count === 0 ? null : r.headerOps.sum / r.headerOps.count,
     // Divided by requests sent: the ones in flight when autocannon stopped reached the store too.
     redisCommandsPerRequest: delta === null || r.sent === 0 ? null : delta.total / r.sent,
-    redisCommands: delta === null ? null : Object.fromEntries(Object.entries(delta.byCommand).map(([k, v]) => [k, r.sent === 0 ? 0 : v / r.sent]))
+    redisCommands: delta === null ? null : Object.fromEntries(Object.entries(delta.byCommand).map(([k, v]) => [k, r.sent === 0 ? 0 : v / r.sent])),
+    serverCpuUs,
+    serverCpuTicks: cpu?.serverTicks ?? null,
+    redisCpuUs,
+    totalCpuUs: serverCpuUs === null ? null : serverCpuUs + (redisCpuUs ?? 0),
+    ratio: null
   }
 }
 
 const medianOrNull = (values: Array<number | null>): number | null => values.some(v => v === null) ? null : median(values as number[])
+
+export function rangeOf (values: Array<number | null>): Range | null {
+  if (values.length === 0 || values.some(v => v === null)) return null
+  const v = values as number[]
+  return { min: Math.min(...v), median: median(v), max: Math.max(...v) }
+}
 
 export function summarise (runs: RunFigures[]): Summary {
   const rps = runs.map(r => r.rps)
@@ -103,6 +145,7 @@ export function summarise (runs: RunFigures[]): Summary {
   const names = new Set(runs.flatMap(r => Object.keys(r.redisCommands ?? {})))
   for (const name of names) commands[name] = median(runs.map(r => r.redisCommands?.[name] ?? 0))
   const m: RunFigures = {
+    round: 0,
     rps: median(rps),
     requests: median(runs.map(r => r.requests)),
     durationSec: median(runs.map(r => r.durationSec)),
@@ -119,10 +162,29 @@ export function summarise (runs: RunFigures[]): Summary {
     }, {}),
     headerOpsPerRequest: medianOrNull(runs.map(r => r.headerOpsPerRequest)),
     redisCommandsPerRequest: medianOrNull(runs.map(r => r.redisCommandsPerRequest)),
-    redisCommands: runs.some(r => r.redisCommands === null) ? null : commands
+    redisCommands: runs.some(r => r.redisCommands === null) ? null : commands,
+    serverCpuUs: medianOrNull(runs.map(r => r.serverCpuUs)),
+    serverCpuTicks: medianOrNull(runs.map(r => r.serverCpuTicks)),
+    redisCpuUs: medianOrNull(runs.map(r => r.redisCpuUs)),
+    totalCpuUs: medianOrNull(runs.map(r => r.totalCpuUs)),
+    ratio: medianOrNull(runs.map(r => r.ratio))
   }
   const s = spread(rps)
-  return { runs, median: m, spread: s, spreadWarning: s > 0.1 }
+  return {
+    runs,
+    median: m,
+    ranges: {
+      rps: rangeOf(rps),
+      p50: rangeOf(runs.map(r => r.p50)),
+      p99: rangeOf(runs.map(r => r.p99)),
+      serverCpuUs: rangeOf(runs.map(r => r.serverCpuUs)),
+      redisCpuUs: rangeOf(runs.map(r => r.redisCpuUs)),
+      totalCpuUs: rangeOf(runs.map(r => r.totalCpuUs)),
+      ratio: rangeOf(runs.map(r => r.ratio))
+    },
+    spread: s,
+    spreadWarning: s > 0.1
+  }
 }
 
 export interface ScenarioContext {
@@ -133,6 +195,8 @@ export interface ScenarioContext {
   knownSettings: Set<string> | null
   output: Output
   cleanup: (prefix: string) => Promise<void>
+  /** Where the measured servers run (taskset), when pinning is on. */
+  cpus: CpuPlan
 }
 
 function failuresOf (label: string, r: LoadResult): string[] {
@@ -143,8 +207,60 @@ function failuresOf (label: string, r: LoadResult): string[] {
   return out
 }
 
-/** Runs one scenario end to end in its own server process. Never throws: failures are recorded. */
-export async function runScenario (scenario: Scenario, ctx: ScenarioContext): Promise<ScenarioResult> {
+/** A measured server, project or peer. */
+interface Running {
+  url: string
+  pid: number
+  stop: () => Promise<void>
+  output: () => string
+}
+
+/** A scenario whose server is up and whose users are logged in, between rounds. */
+export interface PreparedScenario {
+  result: ScenarioResult
+  /** The project's scenario (refresh path, growth), or null for a peer. */
+  scenario: Scenario | null
+  ctx: ScenarioContext
+  server: Running | null
+  credentials: Credential[]
+  footprint: LoginFootprint | null
+  runs: RunFigures[]
+}
+
+function emptyResult (fields: Pick<ScenarioResult, 'name' | 'kind' | 'store' | 'description' | 'pluginDefaults' | 'path' | 'config' | 'ignoredSettings' | 'targetRatio'>): ScenarioResult {
+  return { ...fields, serverStartupMs: null, pinnedCpus: null, status: 'ok', failures: [], logins: null, credentialBytes: 0, loginFootprint: null, load: null, ratio: null, refresh: null, growth: null }
+}
+
+/**
+ * Pins every thread of the server (threads it creates later inherit the mask). Done after the logins: the
+ * scrypt logins run in libuv's thread pool and are not measured, so they may use every core.
+ */
+function pinServer (prepared: PreparedScenario): void {
+  const { cpus, output } = prepared.ctx
+  if (!cpus.enabled || prepared.server === null) return
+  const problem = pin(prepared.server.pid, cpus.serverCpus)
+  if (problem === null) prepared.result.pinnedCpus = cpus.serverCpus
+  else output.log(`  ${prepared.result.name}: warning: not pinned (${problem})`)
+}
+
+/** A new server inherits the bench's CPUs: its logins may use every core until pinServer. */
+function unpinServer (prepared: PreparedScenario): void {
+  const { cpus } = prepared.ctx
+  if (cpus.enabled && prepared.server !== null) pin(prepared.server.pid, cpus.allCpus)
+}
+
+async function failPrepare (prepared: PreparedScenario, err: unknown): Promise<PreparedScenario> {
+  prepared.ctx.output.done()
+  prepared.result.failures.push(`${(err as Error).message}${prepared.server === null ? '' : `\nserver output:\n${prepared.server.output()}`}`)
+  prepared.result.status = 'failed'
+  await prepared.server?.stop()
+  prepared.server = null
+  if (prepared.result.store === 'redis' && prepared.ctx.redis !== null) await prepared.ctx.cleanup(prepared.ctx.prefix)
+  return prepared
+}
+
+/** Starts one scenario's server (pinned), measures its login footprint and logs its users in. Never throws. */
+export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext): Promise<PreparedScenario> {
   const { settings, output } = ctx
   const usesRedis = scenario.store === 'redis'
   const users = scenario.kind === 'baseline' ? 0 : settings.users
@@ -155,41 +271,40 @@ export async function runScenario (scenario: Scenario, ctx: ScenarioContext): Pr
     redisUrl: ctx.redisUrl,
     keyPrefix: ctx.prefix
   })
-  const result: ScenarioResult = {
-    name: scenario.name,
-    kind: scenario.kind,
-    store: scenario.store,
-    description: scenario.description,
-    pluginDefaults: scenario.pluginDefaults,
-    path: scenario.path,
-    config: env,
-    ignoredSettings: ctx.knownSettings === null ? [] : Object.keys(scenario.env).filter(k => !ctx.knownSettings!.has(k)),
-    serverStartupMs: null,
-    status: 'ok',
-    failures: [],
-    logins: null,
-    credentialBytes: 0,
-    loginFootprint: null,
-    load: null,
-    ratio: null,
-    targetRatio: scenario.targetRatio,
-    refresh: null,
-    growth: null
+  const prepared: PreparedScenario = {
+    result: emptyResult({
+      name: scenario.name,
+      kind: scenario.kind,
+      store: scenario.store,
+      description: scenario.description,
+      pluginDefaults: scenario.pluginDefaults,
+      path: scenario.path,
+      config: env,
+      ignoredSettings: ctx.knownSettings === null ? [] : Object.keys(scenario.env).filter(k => !ctx.knownSettings!.has(k)),
+      targetRatio: scenario.targetRatio
+    }),
+    scenario,
+    ctx,
+    server: null,
+    credentials: [],
+    footprint: null,
+    runs: []
   }
+  const { result } = prepared
   const label = scenario.name
-  let server: ServerProcess | undefined
-  let footprint: LoginFootprint | null = null
   try {
     if (usesRedis && ctx.redis === null) throw new Error('no Redis: set REDIS_URL or put redis-server on PATH')
     output.status(`${label}: starting the server`)
-    server = await startServer({ env, nodeArgs: settings.serverNodeArgs })
+    const server = await startServer({ env, nodeArgs: settings.serverNodeArgs })
+    prepared.server = { url: server.url, pid: server.pid, stop: async () => { await server.stop() }, output: server.output }
     result.serverStartupMs = server.startupMs
+    unpinServer(prepared)
     const url = server.url
 
     if (usesRedis && scenario.kind !== 'baseline') {
       const kind = scenario.kind
-      footprint = await measureLoginFootprint(ctx.redis!, ctx.prefix, async () => { await login(url, kind, probeUser) })
-      result.loginFootprint = { keys: footprint.keys, totalBytes: footprint.totalBytes }
+      prepared.footprint = await measureLoginFootprint(ctx.redis!, ctx.prefix, async () => { await login(url, kind, probeUser) })
+      result.loginFootprint = { keys: prepared.footprint.keys, totalBytes: prepared.footprint.totalBytes }
     }
 
     output.status(`${label}: logging in ${users} users (${settings.loginConcurrency} in flight)`)
@@ -198,39 +313,129 @@ export async function runScenario (scenario: Scenario, ctx: ScenarioContext): Pr
       result.logins = { count: users, ms: logins.ms, concurrency: logins.concurrency, msPerLogin: users === 0 ? 0 : logins.ms / users }
       output.log(`  ${label}: ${users} logins in ${(logins.ms / 1000).toFixed(1)} s (${(logins.ms / Math.max(1, users)).toFixed(1)} ms each, ${logins.concurrency} in flight)`)
     }
-    const credentials = logins.credentials
-    result.credentialBytes = credentials.reduce((s, c) => s + c.bytes, 0) / credentials.length
-    const probe = await call(url, 'GET', scenario.path, authOf(credentials[0]!))
+    prepared.credentials = logins.credentials
+    result.credentialBytes = prepared.credentials.reduce((s, c) => s + c.bytes, 0) / prepared.credentials.length
+    const probe = await call(url, 'GET', scenario.path, authOf(prepared.credentials[0]!))
     if (probe.status !== 200) throw new Error(`a fresh credential gets ${probe.status} on ${scenario.path}: ${JSON.stringify(probe.body)}`)
-    if (settings.connections > credentials.length && scenario.kind !== 'baseline') {
-      output.log(`  ${label}: warning: ${settings.connections} connections but ${credentials.length} users; connections share credentials`)
+    if (settings.connections > prepared.credentials.length && scenario.kind !== 'baseline') {
+      output.log(`  ${label}: warning: ${settings.connections} connections but ${prepared.credentials.length} users; connections share credentials`)
     }
+    pinServer(prepared)
+    output.done()
+    return prepared
+  } catch (err) {
+    return await failPrepare(prepared, err)
+  }
+}
 
-    const runs: RunFigures[] = []
-    for (let run = 1; run <= settings.runs; run++) {
-      output.progress(`${label}  run ${run}/${settings.runs}`, settings.warmupSec + settings.durationSec)
-      const warm = await runLoad({ url, path: scenario.path, connections: settings.connections, durationSec: settings.warmupSec, credentials })
-      result.failures.push(...failuresOf(`warm-up ${run}`, warm))
-      const before = usesRedis ? await commandStats(ctx.redis!) : null
-      const r = await runLoad({ url, path: scenario.path, connections: settings.connections, durationSec: settings.durationSec, credentials })
-      const delta = before === null ? null : commandDelta(before, await commandStats(ctx.redis!))
-      output.done()
-      result.failures.push(...failuresOf(`run ${run}`, r))
-      const f = figures(r, delta)
-      runs.push(f)
-      output.log(`  ${label} run ${run}/${settings.runs}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, ops ${f.headerOpsPerRequest?.toFixed(2) ?? '-'} (header) ${f.redisCommandsPerRequest?.toFixed(2) ?? '-'} (redis)`)
-    }
-    result.load = summarise(runs)
+/** Starts a peer (bench/peers) as an extra scenario, pinned like the project's servers. Never throws. */
+export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<PreparedScenario> {
+  const { settings, output } = ctx
+  const options = { port: 0, redisUrl: peer.store === 'redis' ? ctx.redisUrl : null, users: settings.users, keyPrefix: ctx.prefix }
+  const prepared: PreparedScenario = {
+    result: emptyResult({
+      name: peer.name,
+      kind: 'peer',
+      store: peer.store,
+      description: peer.description,
+      pluginDefaults: false,
+      path: peer.path,
+      config: {},
+      ignoredSettings: [],
+      targetRatio: null
+    }),
+    scenario: null,
+    ctx,
+    server: null,
+    credentials: [],
+    footprint: null,
+    runs: []
+  }
+  const { result } = prepared
+  try {
+    if (peer.store === 'redis' && ctx.redis === null) throw new Error('no Redis: set REDIS_URL or put redis-server on PATH')
+    options.port = await freePort()
+    result.config = { port: String(options.port), redisUrl: options.redisUrl ?? '', users: String(options.users), keyPrefix: options.keyPrefix }
+    output.status(`${peer.name}: starting the peer`)
+    const started = Date.now()
+    const server = await peer.start(options)
+    result.serverStartupMs = Date.now() - started
+    prepared.server = { url: server.url, pid: server.pid, stop: server.stop, output: () => '(peer output is not captured)' }
+    unpinServer(prepared)
+    output.status(`${peer.name}: logging in ${settings.users} users (${settings.loginConcurrency} in flight)`)
+    const loginStarted = Date.now()
+    prepared.credentials = await mapLimit(Array.from({ length: settings.users }, (_, i) => i), settings.loginConcurrency, async i => {
+      const headers = await peer.login(server.url, i)
+      const bytes = Object.entries(headers).reduce((sum, [k, v]) => sum + headerBytes(k, v), 0)
+      return { username: benchUser(i).username, header: null, headers, bytes }
+    })
+    const ms = Date.now() - loginStarted
+    if (prepared.credentials.some(c => c.bytes > 0)) result.logins = { count: settings.users, ms, concurrency: settings.loginConcurrency, msPerLogin: ms / Math.max(1, settings.users) }
+    result.credentialBytes = prepared.credentials.reduce((s, c) => s + c.bytes, 0) / Math.max(1, prepared.credentials.length)
+    if (prepared.credentials.length === 0) prepared.credentials = [{ username: 'anonymous', header: null, bytes: 0 }]
+    const probe = await fetch(server.url + peer.path, { headers: prepared.credentials[0]!.headers ?? {} })
+    await probe.arrayBuffer()
+    if (probe.status !== 200) throw new Error(`a fresh credential gets ${probe.status} on ${peer.path}`)
+    pinServer(prepared)
+    output.done()
+    return prepared
+  } catch (err) {
+    return await failPrepare(prepared, err)
+  }
+}
 
-    if (scenario.refresh) result.refresh = await refreshRuns(url, credentials, ctx, label, result.failures)
+/** One round of one scenario: a warm-up, then a measured run with the server's and Redis's CPU over it. */
+export async function measureRound (prepared: PreparedScenario, round: number, rounds: number): Promise<void> {
+  const { ctx, result, server } = prepared
+  if (server === null) return
+  const { settings, output } = ctx
+  const label = result.name
+  const redis = result.store === 'redis' ? ctx.redis : null
+  try {
+    output.progress(`${label}  round ${round}/${rounds}`, settings.warmupSec + settings.durationSec)
+    const load = { url: server.url, path: result.path, connections: settings.connections, credentials: prepared.credentials }
+    const warm = await runLoad({ ...load, durationSec: settings.warmupSec })
+    result.failures.push(...failuresOf(`warm-up ${round}`, warm))
+    const before = redis === null ? null : await commandStats(redis)
+    const redisCpuBefore = redis === null ? null : await redisCpuSeconds(redis)
+    const ticksBefore = processTicks(server.pid)
+    const r = await runLoad({ ...load, durationSec: settings.durationSec })
+    const ticksAfter = processTicks(server.pid)
+    const redisCpuAfter = redis === null ? null : await redisCpuSeconds(redis)
+    const delta = before === null ? null : commandDelta(before, await commandStats(redis!))
+    output.done()
+    result.failures.push(...failuresOf(`round ${round}`, r))
+    const f = figures(round, r, delta, {
+      serverTicks: ticksBefore === null || ticksAfter === null ? null : ticksAfter - ticksBefore,
+      redisSec: redisCpuBefore === null || redisCpuAfter === null ? null : redisCpuAfter - redisCpuBefore
+    })
+    prepared.runs.push(f)
+    const us = (v: number | null): string => v === null ? '-' : v.toFixed(0)
+    output.log(`  ${label} round ${round}/${rounds}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, CPU/req server ${us(f.serverCpuUs)} µs + Redis ${us(f.redisCpuUs)} µs, ops ${f.headerOpsPerRequest?.toFixed(2) ?? '-'} (header) ${f.redisCommandsPerRequest?.toFixed(2) ?? '-'} (redis)`)
+  } catch (err) {
+    output.done()
+    result.failures.push(`round ${round}: ${(err as Error).message}`)
+  }
+}
 
-    if (scenario.growth && settings.growth && usesRedis) {
-      if (footprint !== null) {
+/** After the rounds: the refresh path and growth (project scenarios), then stops the server and deletes its keys. */
+export async function finishScenario (prepared: PreparedScenario): Promise<ScenarioResult> {
+  const { ctx, result, scenario, server } = prepared
+  const { settings, output } = ctx
+  const usesRedis = result.store === 'redis'
+  const label = result.name
+  if (prepared.runs.length > 0) result.load = summarise(prepared.runs)
+  try {
+    if (server !== null && scenario !== null && result.failures.length === 0) {
+      const url = server.url
+      const credentials = prepared.credentials
+      if (scenario.refresh) result.refresh = await refreshRuns(url, credentials, ctx, label, result.failures)
+      if (scenario.growth && settings.growth && usesRedis && prepared.footprint !== null) {
         result.growth = await runGrowth({
           redis: ctx.redis!,
           prefix: ctx.prefix,
-          footprint,
-          realLogins: users + 1,
+          footprint: prepared.footprint,
+          realLogins: settings.users + 1,
           levels: settings.growthLevels,
           url,
           path: scenario.path,
@@ -247,11 +452,11 @@ export async function runScenario (scenario: Scenario, ctx: ScenarioContext): Pr
       }
     }
   } catch (err) {
-    output.done()
-    result.failures.push(`${(err as Error).message}${server === undefined ? '' : `\nserver output:\n${server.output()}`}`)
+    result.failures.push(`${(err as Error).message}${server === null ? '' : `\nserver output:\n${server.output()}`}`)
   } finally {
     output.done()
     await server?.stop()
+    prepared.server = null
     if (usesRedis && ctx.redis !== null) await ctx.cleanup(ctx.prefix)
   }
   if (result.failures.length > 0) result.status = 'failed'
@@ -285,7 +490,7 @@ async function refreshRuns (url: string, credentials: readonly Credential[], ctx
     const delta = before === null ? null : commandDelta(before, await commandStats(ctx.redis!))
     output.done()
     failures.push(...failuresOf(`refresh run ${run}`, r))
-    const f = figures(r, delta)
+    const f = figures(0, r, delta, null)
     runs.push(f)
     output.log(`  ${label} refresh run ${run}/${settings.runs}: ${Math.round(f.rps)} refreshes/s, p99 ${f.p99} ms, ${f.redisCommandsPerRequest?.toFixed(2) ?? '-'} Redis commands/refresh`)
   }
