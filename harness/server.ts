@@ -3,7 +3,7 @@
  * in their own process with ./in-process.ts), and the one readiness check every start waits for:
  * GET /ready answers 200.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { HARNESS_ADMIN_PASSWORD } from './fixtures.js'
@@ -74,6 +74,20 @@ export interface StartOptions {
   readyTimeoutMs?: number
 }
 
+/** Children to kill if this process exits first; one 'exit' listener for all of them (a bench starts a dozen). */
+const orphans = new Set<ChildProcess>()
+let exitHookInstalled = false
+
+/** Kills `child` if this process exits while it runs; returns the function that releases it. */
+export function killWithProcess (child: ChildProcess): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once('exit', () => { for (const c of orphans) c.kill('SIGKILL') })
+  }
+  orphans.add(child)
+  return () => { orphans.delete(child) }
+}
+
 /**
  * Starts `node dist/server.js` as its own process on a free loopback port with only `env` plus PATH and
  * HOME (nothing else leaks in from the caller's environment), and waits until /ready answers 200.
@@ -103,8 +117,7 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
   }
   child.stdout.on('data', keep('stdout'))
   child.stderr.on('data', keep('stderr'))
-  const killOnExit = (): void => { child.kill('SIGKILL') }
-  process.once('exit', killOnExit)
+  const release = killWithProcess(child)
   const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
   const alive = (): boolean => child.exitCode === null && child.signalCode === null
   const output = (): string => [...lines, partial.stdout, partial.stderr].filter(l => l !== '').join('\n')
@@ -117,7 +130,7 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
       context: output
     })
   } catch (err) {
-    process.removeListener('exit', killOnExit)
+    release()
     child.kill('SIGKILL')
     throw err
   }
@@ -131,7 +144,7 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
     errors,
     alive,
     async stop () {
-      process.removeListener('exit', killOnExit)
+      release()
       if (!alive()) return child.exitCode
       child.kill('SIGTERM')
       const code = await Promise.race([exited, sleep(5000).then(() => undefined)])

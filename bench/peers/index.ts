@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { benchUser } from '../../harness/fixtures.js'
 import { send } from '../../harness/http.js'
-import { sleep, waitReady } from '../../harness/server.js'
+import { killWithProcess, sleep, waitReady } from '../../harness/server.js'
 
 export interface PeerServer { url: string, pid: number, stop: () => Promise<void> }
 
@@ -51,8 +51,7 @@ async function startPeer (name: string, file: string, options: Parameters<Peer['
   const keep = (chunk: Buffer): void => { output = (output + chunk.toString('utf8')).slice(-4000) }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
-  const killOnExit = (): void => { child.kill('SIGKILL') }
-  process.once('exit', killOnExit)
+  const release = killWithProcess(child)
   const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
   const alive = (): boolean => child.exitCode === null && child.signalCode === null
   const url = `http://127.0.0.1:${options.port}`
@@ -63,7 +62,7 @@ async function startPeer (name: string, file: string, options: Parameters<Peer['
       context: () => output
     })
   } catch (err) {
-    process.removeListener('exit', killOnExit)
+    release()
     child.kill('SIGKILL')
     throw err
   }
@@ -71,7 +70,7 @@ async function startPeer (name: string, file: string, options: Parameters<Peer['
     url,
     pid: child.pid ?? -1,
     async stop () {
-      process.removeListener('exit', killOnExit)
+      release()
       if (!alive()) return
       child.kill('SIGTERM')
       if (await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) return
