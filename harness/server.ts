@@ -78,14 +78,44 @@ export interface StartOptions {
 const orphans = new Set<ChildProcess>()
 let exitHookInstalled = false
 
-/** Kills `child` if this process exits while it runs; returns the function that releases it. */
-export function killWithProcess (child: ChildProcess): () => void {
+/** A child server process: killed if this process exits first, ready once `url`/ready answers, stopped gently. */
+export interface Supervised {
+  alive: () => boolean
+  /** Waits for GET /ready; kills the child and throws when it does not come up (or exits) in time. */
+  ready: (url: string, timeoutMs: number, context: () => string) => Promise<void>
+  /** SIGTERM, SIGKILL after 5 s; resolves with the exit code (null when it was killed by a signal). */
+  stop: () => Promise<number | null>
+}
+
+export function supervise (child: ChildProcess, name: string): Supervised {
   if (!exitHookInstalled) {
     exitHookInstalled = true
     process.once('exit', () => { for (const c of orphans) c.kill('SIGKILL') })
   }
   orphans.add(child)
-  return () => { orphans.delete(child) }
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null
+  return {
+    alive,
+    async ready (url, timeoutMs, context) {
+      try {
+        await waitReady(url, { timeoutMs, gone: () => alive() ? null : `${name} exited with ${child.exitCode ?? child.signalCode}`, context })
+      } catch (err) {
+        orphans.delete(child)
+        child.kill('SIGKILL')
+        throw err
+      }
+    },
+    async stop () {
+      orphans.delete(child)
+      if (!alive()) return child.exitCode
+      child.kill('SIGTERM')
+      const code = await Promise.race([exited, sleep(5000).then(() => undefined)])
+      if (code !== undefined) return code
+      child.kill('SIGKILL')
+      return await exited
+    }
+  }
 }
 
 /**
@@ -117,23 +147,11 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
   }
   child.stdout.on('data', keep('stdout'))
   child.stderr.on('data', keep('stderr'))
-  const release = killWithProcess(child)
-  const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null
+  const supervised = supervise(child, 'the server')
   const output = (): string => [...lines, partial.stdout, partial.stderr].filter(l => l !== '').join('\n')
 
   const url = `http://127.0.0.1:${port}`
-  try {
-    await waitReady(url, {
-      timeoutMs: options.readyTimeoutMs ?? 120_000,
-      gone: () => alive() ? null : `the server exited with ${child.exitCode ?? child.signalCode}`,
-      context: output
-    })
-  } catch (err) {
-    release()
-    child.kill('SIGKILL')
-    throw err
-  }
+  await supervised.ready(url, options.readyTimeoutMs ?? 120_000, output)
 
   return {
     url,
@@ -142,15 +160,7 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
     startupMs: Date.now() - started,
     output,
     errors,
-    alive,
-    async stop () {
-      release()
-      if (!alive()) return child.exitCode
-      child.kill('SIGTERM')
-      const code = await Promise.race([exited, sleep(5000).then(() => undefined)])
-      if (code !== undefined) return code
-      child.kill('SIGKILL')
-      return await exited
-    }
+    alive: supervised.alive,
+    stop: supervised.stop
   }
 }

@@ -24,7 +24,7 @@ forEachStore(t, async (t, store) => {
     t.equal(login.headers.get('cache-control'), 'no-store')
     const cookie = login.setCookies.find(sc => sc.name === 'rt')
     t.ok(cookie, 'refresh cookie set')
-    // Quoted on purpose: a search for focused tests (`only: true`) must not match this line.
+    // Quoted on purpose: a search for focused tests (the word `only` then a colon) must not match this line.
     // eslint-disable-next-line @stylistic/quote-props
     t.match(cookie?.attributes, { 'httponly': true, samesite: 'Strict', path: '/jwt', 'max-age': String(14 * 86400) })
     t.notOk(cookie?.attributes.secure, 'COOKIE_SECURE=false: no Secure attribute')

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { benchUser } from '../../harness/fixtures.js'
 import { send } from '../../harness/http.js'
-import { killWithProcess, sleep, waitReady } from '../../harness/server.js'
+import { supervise } from '../../harness/server.js'
 
 export interface PeerServer { url: string, pid: number, stop: () => Promise<void> }
 
@@ -51,32 +51,13 @@ async function startPeer (name: string, file: string, options: Parameters<Peer['
   const keep = (chunk: Buffer): void => { output = (output + chunk.toString('utf8')).slice(-4000) }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
-  const release = killWithProcess(child)
-  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null
+  const supervised = supervise(child, name)
   const url = `http://127.0.0.1:${options.port}`
-  try {
-    await waitReady(url, {
-      timeoutMs: 30_000,
-      gone: () => alive() ? null : `${name} exited with ${child.exitCode ?? child.signalCode}`,
-      context: () => output
-    })
-  } catch (err) {
-    release()
-    child.kill('SIGKILL')
-    throw err
-  }
+  await supervised.ready(url, 30_000, () => output)
   return {
     url,
     pid: child.pid ?? -1,
-    async stop () {
-      release()
-      if (!alive()) return
-      child.kill('SIGTERM')
-      if (await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])) return
-      child.kill('SIGKILL')
-      await exited
-    }
+    async stop () { await supervised.stop() }
   }
 }
 
