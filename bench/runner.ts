@@ -11,7 +11,7 @@ import type { Output } from './progress.js'
 import type { Peer } from './peers/index.js'
 import { commandDelta, commandStats, redisCpuSeconds, type CommandDelta } from './redis.js'
 import { serverEnv, type Scenario } from './scenarios.js'
-import { startServer } from './server-process.js'
+import { startBreakdownServer, startServer } from './server-process.js'
 import { mapLimit, median, spread } from './util.js'
 
 export interface BenchSettings {
@@ -99,6 +99,8 @@ export interface ScenarioResult {
   targetRatio: number | null
   refresh: Summary | null
   growth: GrowthPoint[] | null
+  /** The breakdown variant a bench-only server ran (bench/breakdown/server.ts); absent for the project's scenarios and peers. */
+  variant?: string
 }
 
 interface CpuWindow { serverTicks: number | null, redisSec: number | null }
@@ -208,7 +210,7 @@ function failuresOf (label: string, r: LoadResult): string[] {
 }
 
 /** A measured server, project or peer. */
-interface Running {
+export interface Running {
   url: string
   pid: number
   stop: () => Promise<void>
@@ -220,6 +222,8 @@ export interface PreparedScenario {
   result: ScenarioResult
   /** The project's scenario (refresh path, growth), or null for a peer. */
   scenario: Scenario | null
+  /** The peer, or null for a project scenario. */
+  peer: Peer | null
   ctx: ScenarioContext
   server: Running | null
   credentials: Credential[]
@@ -279,11 +283,12 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
       description: scenario.description,
       pluginDefaults: scenario.pluginDefaults,
       path: scenario.path,
-      config: env,
+      config: scenario.variant === undefined ? env : { ...env, BENCH_BREAKDOWN_VARIANT: scenario.variant },
       ignoredSettings: ctx.knownSettings === null ? [] : Object.keys(scenario.env).filter(k => !ctx.knownSettings!.has(k)),
       targetRatio: scenario.targetRatio
     }),
     scenario,
+    peer: null,
     ctx,
     server: null,
     credentials: [],
@@ -291,11 +296,14 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
     runs: []
   }
   const { result } = prepared
+  if (scenario.variant !== undefined) result.variant = scenario.variant
   const label = scenario.name
   try {
     if (usesRedis && ctx.redis === null) throw new Error('no Redis: set REDIS_URL or put redis-server on PATH')
     output.status(`${label}: starting the server`)
-    const server = await startServer({ env, nodeArgs: settings.serverNodeArgs })
+    const server = scenario.variant === undefined
+      ? await startServer({ env, nodeArgs: settings.serverNodeArgs })
+      : await startBreakdownServer(scenario.variant, { env, nodeArgs: settings.serverNodeArgs })
     prepared.server = { url: server.url, pid: server.pid, stop: async () => { await server.stop() }, output: server.output }
     result.serverStartupMs = server.startupMs
     unpinServer(prepared)
@@ -345,6 +353,7 @@ export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<Pr
       targetRatio: null
     }),
     scenario: null,
+    peer,
     ctx,
     server: null,
     credentials: [],
@@ -382,6 +391,32 @@ export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<Pr
   } catch (err) {
     return await failPrepare(prepared, err)
   }
+}
+
+/**
+ * A second server of a prepared Redis scenario or peer, on another port, whose Redis is `redisUrl` (the
+ * delaying proxy of the store-RTT step). It shares the first one's settings, secrets, key prefix and Redis
+ * data, so the credentials the bench logged in with work on it too. Pinned like the first one.
+ */
+export async function startTwin (prepared: PreparedScenario, redisUrl: string): Promise<Running> {
+  const { ctx, scenario, peer, result } = prepared
+  let twin: Running
+  if (peer !== null) {
+    const port = await freePort()
+    const server = await peer.start({ port, redisUrl, users: ctx.settings.users, keyPrefix: ctx.prefix })
+    twin = { url: server.url, pid: server.pid, stop: server.stop, output: () => '(peer output is not captured)' }
+  } else if (scenario !== null) {
+    const env = { ...result.config, REDIS_URL: redisUrl }
+    const server = scenario.variant === undefined ? await startServer({ env }) : await startBreakdownServer(scenario.variant, { env })
+    twin = { url: server.url, pid: server.pid, stop: async () => { await server.stop() }, output: server.output }
+  } else {
+    throw new Error(`${result.name}: nothing to start`)
+  }
+  if (ctx.cpus.enabled) {
+    const problem = pin(twin.pid, ctx.cpus.serverCpus)
+    if (problem !== null) ctx.output.log(`  ${result.name} (store RTT): warning: not pinned (${problem})`)
+  }
+  return twin
 }
 
 /** One round of one scenario: a warm-up, then a measured run with the server's and Redis's CPU over it. */
