@@ -42,7 +42,8 @@ round by round; reports the server's and Redis's CPU time per request. Then chec
   --no-store-rtt         skip that step
   --store-rtt-connections N  connections in that step (default 10)
   --store-rtt-duration S seconds per point in that step (default: --duration, at most 5; warm-up: --warmup, at most 2)
-  --quick                smoke run: about 1 s per scenario, 1 round, 100 users, no growth, store RTT 2 ms only
+  --quick                smoke run: about 1 s per scenario, 1 round, one user per connection (50), no growth,
+                         store RTT +2 ms only (0.5 s per point)
   --help                 this text
 
 Redis: REDIS_URL when set (only the bench's own svjbench:* keys are touched), else a throwaway
@@ -107,9 +108,11 @@ async function main (): Promise<number> {
   }
   const quick = values.quick === true
   const durationSec = positive('duration', values.duration, quick ? 1 : 10, false)
+  const connections = positive('connections', values.connections, 50)
   const settings: BenchSettings = {
-    users: positive('users', values.users, quick ? 100 : 1000),
-    connections: positive('connections', values.connections, 50),
+    // --quick: one user per connection. The scrypt logins were most of a smoke run's time.
+    users: positive('users', values.users, quick ? connections : 1000),
+    connections,
     durationSec,
     warmupSec: positive('warmup', values.warmup, quick ? 0.5 : 3, false),
     runs: positive(values.rounds === undefined ? 'runs' : 'rounds', values.rounds ?? values.runs, quick ? 1 : 3),
@@ -125,8 +128,8 @@ async function main (): Promise<number> {
     : {
         rttsMs: (values['store-rtt'] ?? (quick ? '2' : '0,0.5,2')).split(',').map(v => nonNegative('store-rtt', v.trim())),
         connections: positive('store-rtt-connections', values['store-rtt-connections'], 10),
-        durationSec: positive('store-rtt-duration', values['store-rtt-duration'], Math.min(5, durationSec), false),
-        warmupSec: Math.min(2, settings.warmupSec)
+        durationSec: positive('store-rtt-duration', values['store-rtt-duration'], quick ? 0.5 : Math.min(5, durationSec), false),
+        warmupSec: quick ? 0.25 : Math.min(2, settings.warmupSec)
       }
   const peers = values['no-peers'] === true ? [] : PEERS
   let revocationTargets = values['no-revocation'] === true ? [] : REVOCATION_TARGETS.filter(t => scenarios.some(s => s.name === t.name))
@@ -271,7 +274,7 @@ async function main (): Promise<number> {
   for (const r of results) {
     if (r.load?.spreadWarning === true) notes.push(`${r.name}: requests/s spread ${(r.load.spread * 100).toFixed(0)}% between rounds (over 10%): ${r.load.runs.map(x => Math.round(x.rps)).join(', ')}`)
   }
-  if (quick) notes.push('--quick: 1 short round, 100 users, no growth; a smoke test, not a measurement')
+  if (quick) notes.push(`--quick: 1 short round, ${settings.users} users, no growth; a smoke test, not a measurement`)
   if (breakdown.some(c => c.steps.some(s => s.rounds < 2))) notes.push('cost breakdown: with fewer than 2 rounds a step has no spread to read it against; steps of a few µs are noise at this resolution')
 
   const finished = new Date()
