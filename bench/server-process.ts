@@ -39,6 +39,6 @@ export async function startBreakdownServer (variant: string, options: Omit<Start
     ...options,
     entry: BREAKDOWN_ENTRY,
     nodeArgs: ['--import', TSX, ...(options.nodeArgs ?? [])],
-    env: { ...options.env, BENCH_BREAKDOWN_VARIANT: variant, BENCH_DIST: snapshotEntry === null ? resolve('dist') : SNAPSHOT_DIR }
+    env: { ...options.env, BENCH_BREAKDOWN_VARIANT: variant, BENCH_DIST: snapshotEntry === null ? fileURLToPath(new URL('../dist/', import.meta.url)) : SNAPSHOT_DIR }
   })
 }
