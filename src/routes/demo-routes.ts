@@ -46,13 +46,14 @@ function redactSetCookie (header: string): string {
 }
 
 /** Route-level onSend hook: runs after every scope's hooks, so the session cookie is already set. */
-const exposeSetCookie: onSendHookHandler = async function exposeSetCookie (_request, reply, payload) {
+// A callback hook, not an async one: it runs on every route in demo mode and rarely has work to do.
+const exposeSetCookie: onSendHookHandler = function exposeSetCookie (_request, reply, payload, done) {
   const set = reply.getHeader('set-cookie')
   if (set !== undefined) {
     const list = Array.isArray(set) ? set : [String(set)]
     reply.header('x-demo-set-cookie', list.map(redactSetCookie).join(' | '))
   }
-  return payload
+  done(null, payload)
 }
 
 interface Loot extends StolenCredential { strategy: Strategy, stolenAt: number }
