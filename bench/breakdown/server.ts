@@ -5,7 +5,8 @@
  * chosen by BENCH_BREAKDOWN_VARIANT. The rest of the app (logins, stores, users) is there so that the
  * bench logs its users in through the real routes and the variant checks real credentials.
  *
- * Variants (the hook in front of GET /breakdown/api/me; nothing else differs from /baseline/api/me):
+ * Variants (one onRequest hook in front of GET /breakdown/api/me, a callback hook like the project's
+ * requireAuth on its synchronous paths; nothing else differs from /baseline/api/me):
  * - `session-hmac`: request.unsignCookie(sid) (@fastify/cookie's Signer with SESSION_SECRET: one
  *   HMAC-SHA256 per request); the answer is the baseline's anonymous user.
  * - `session-memo`: the same check through the project's CachedSigner, as @fastify/session uses it
@@ -59,34 +60,58 @@ async function main (): Promise<void> {
     return value
   }
 
+  // Callback hooks, no promise per request where the step needs no await: as the project's own
+  // requireAuth does on its synchronous paths, so the last step of a chain is not charged for it.
+  type Done = (err?: Error) => void
+  const sync = (step: (request: FastifyRequest) => void) => (request: FastifyRequest, _reply: unknown, done: Done): void => {
+    try {
+      step(request)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    done()
+  }
+
   await app.register(async function breakdown (scope: FastifyInstance) {
     if (variant === 'session-hmac') {
-      scope.addHook('onRequest', async (request: FastifyRequest) => {
-        sessionId(request.cookies.sid, raw => request.unsignCookie(raw))
-      })
-    } else if (variant === 'session-memo' || variant === 'session-get') {
+      scope.addHook('onRequest', sync(request => { sessionId(request.cookies.sid, raw => request.unsignCookie(raw)) }))
+    } else if (variant === 'session-memo') {
+      const { CachedSigner } = await load<SignerModule>('strategies/session/cached-signer.js')
+      const signer = new CachedSigner(config.session.secrets)
+      scope.addHook('onRequest', sync(request => { sessionId(request.cookies.sid, raw => signer.unsign(raw)) }))
+    } else if (variant === 'session-get') {
       const { CachedSigner } = await load<SignerModule>('strategies/session/cached-signer.js')
       const { SESSION_KEY_PREFIX } = await load<SessionStoresModule>('strategies/session/session-stores.js')
       const signer = new CachedSigner(config.session.secrets)
       const store = app.svj.store
-      scope.addHook('onRequest', async (request: FastifyRequest) => {
-        const id = sessionId(request.cookies.sid, raw => signer.unsign(raw))
-        if (variant === 'session-memo') return
-        const raw = await store.get(SESSION_KEY_PREFIX + id)
-        const auth = raw === null ? undefined : (JSON.parse(raw) as { auth?: { userId: string, username: string, role: 'user' | 'admin', handle: string } }).auth
-        if (auth === undefined) throw unauthorized('session_expired', 'no session record')
-        request.principal = { userId: auth.userId, username: auth.username, role: auth.role, strategy: 'breakdown', loginId: auth.handle }
+      scope.addHook('onRequest', (request: FastifyRequest, _reply: unknown, done: Done) => {
+        let id: string
+        try {
+          id = sessionId(request.cookies.sid, raw => signer.unsign(raw))
+        } catch (err) {
+          done(err as Error)
+          return
+        }
+        store.get(SESSION_KEY_PREFIX + id).then(raw => {
+          const auth = raw === null ? undefined : (JSON.parse(raw) as { auth?: { userId: string, username: string, role: 'user' | 'admin', handle: string } }).auth
+          if (auth === undefined) throw unauthorized('session_expired', 'no session record')
+          return auth
+        }).then(auth => {
+          request.principal = { userId: auth.userId, username: auth.username, role: auth.role, strategy: 'breakdown', loginId: auth.handle }
+          done()
+        }, (err: unknown) => { done(err as Error) })
       })
     } else {
       const { bearerToken, verifyAccessToken } = await load<AccessTokensModule>('strategies/jwt/access-tokens.js')
       if (strategy.kind !== 'jwt') throw new Error('jwt-verify needs AUTH_STRATEGIES=jwt')
       await scope.register(strategy.credentials)
-      scope.addHook('onRequest', async (request: FastifyRequest) => {
+      scope.addHook('onRequest', sync(request => {
         const token = bearerToken(request.headers.authorization)
         if (token === null) throw unauthorized('missing_credentials', 'no bearer token')
         const claims = verifyAccessToken(request.server.jwt, token)
         request.principal = { userId: claims.sub, username: claims.preferred_username, role: claims.role, strategy: 'breakdown', loginId: claims.sid }
-      })
+      }))
     }
     await scope.register(protectedRoutes)
   }, { prefix: BREAKDOWN_PREFIX })
