@@ -12,7 +12,7 @@ import type { Peer } from './peers/index.js'
 import { commandDelta, commandStats, redisCpuSeconds, type CommandDelta } from './redis.js'
 import { serverEnv, type Scenario } from './scenarios.js'
 import { startBreakdownServer, startServer } from './server-process.js'
-import { mapLimit, median, spread } from './util.js'
+import { mapLimit, median, rangeOf, spread, type Range } from './util.js'
 
 export interface BenchSettings {
   users: number
@@ -60,8 +60,7 @@ export interface RunFigures {
   ratio: number | null
 }
 
-/** min / median / max of one figure over the rounds (null when a run lacks it). */
-export interface Range { min: number, median: number, max: number }
+export { rangeOf, type Range } from './util.js'
 
 export interface Summary {
   runs: RunFigures[]
@@ -134,12 +133,6 @@ function figures (round: number, r: LoadResult, delta: CommandDelta | null, cpu:
 }
 
 const medianOrNull = (values: Array<number | null>): number | null => values.some(v => v === null) ? null : median(values as number[])
-
-export function rangeOf (values: Array<number | null>): Range | null {
-  if (values.length === 0 || values.some(v => v === null)) return null
-  const v = values as number[]
-  return { min: Math.min(...v), median: median(v), max: Math.max(...v) }
-}
 
 export function summarise (runs: RunFigures[]): Summary {
   const rps = runs.map(r => r.rps)

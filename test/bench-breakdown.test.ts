@@ -4,8 +4,8 @@ import t from 'tap'
 import { computeBreakdown } from '../bench/breakdown/compute.js'
 import { BREAKDOWN_SCENARIOS, type BreakdownChain } from '../bench/breakdown/variants.js'
 import { login, type Credential } from '../bench/http.js'
-import type { RunFigures, ScenarioResult } from '../bench/runner.js'
-import { summarise } from '../bench/runner.js'
+import type { RunFigures, ScenarioResult, Summary } from '../bench/runner.js'
+import { rangeOf } from '../bench/util.js'
 import { serverEnv, type Scenario } from '../bench/scenarios.js'
 import { startBreakdownServer } from '../bench/server-process.js'
 import { benchUser } from '../harness/fixtures.js'
@@ -119,6 +119,15 @@ function run (round: number, serverCpuUs: number | null): RunFigures {
   }
 }
 
+/** The parts of a Summary the breakdown reads: the runs and the server/Redis CPU ranges. */
+const loadOf = (runs: RunFigures[]): Summary => ({
+  runs,
+  median: runs[0]!,
+  ranges: { rps: null, p50: null, p99: null, serverCpuUs: rangeOf(runs.map(r => r.serverCpuUs)), redisCpuUs: null, totalCpuUs: null, ratio: null },
+  spread: 0,
+  spreadWarning: false
+})
+
 function result (name: string, cpu: Array<number | null>, status: ScenarioResult['status'] = 'ok'): ScenarioResult {
   return {
     name,
@@ -136,7 +145,7 @@ function result (name: string, cpu: Array<number | null>, status: ScenarioResult
     logins: null,
     credentialBytes: 0,
     loginFootprint: null,
-    load: summarise(cpu.map((c, i) => run(i + 1, c))),
+    load: loadOf(cpu.map((c, i) => run(i + 1, c))),
     ratio: null,
     targetRatio: null,
     refresh: null,

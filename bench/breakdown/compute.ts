@@ -1,4 +1,5 @@
-import { rangeOf, type Range, type ScenarioResult } from '../runner.js'
+import type { ScenarioResult } from '../runner.js'
+import { rangeOf, type Range } from '../util.js'
 import { BREAKDOWN_CHAINS, type BreakdownChain, type StepTag } from './variants.js'
 
 export interface BreakdownStepResult {
