@@ -151,8 +151,10 @@ function stepper (tty: boolean): { pause: (prompt: string) => Promise<void>, clo
   let ended = false
   rl.on('line', line => {
     const next = waiting.shift()
-    if (next === undefined) lines.push(line)
-    else next()
+    if (next !== undefined) { next(); return }
+    lines.push(line)
+    // Read no further ahead than the chunk at hand: `yes '' | npm run demo -- --step` would fill memory.
+    rl.pause()
   })
   rl.on('close', () => {
     if (!ended) process.stderr.write(`${m().run.stepInputEnded}\n`)
@@ -165,9 +167,13 @@ function stepper (tty: boolean): { pause: (prompt: string) => Promise<void>, clo
       process.stderr.write(tty ? `${prompt} ` : `${prompt}\n`)
       if (lines.shift() !== undefined) return
       if (ended) return
+      rl.resume()
       await new Promise<void>(resolve => { waiting.push(resolve) })
     },
-    close () { rl.close() }
+    close () {
+      ended = true
+      rl.close()
+    }
   }
 }
 
