@@ -4,10 +4,12 @@
  * shared Redis. HAProxy names the instance that answered in x-served-by, so every assertion says which
  * instance answered what. Skipped loudly where haproxy is missing; an error under CI=true.
  */
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
 import t, { type Test } from 'tap'
 import { send, type Reply } from '../harness/http.js'
 import { COOKIES } from '../harness/fixtures.js'
-import { startCluster, type Balance, type Cluster, type ClusterStore } from '../scale/cluster.js'
+import { parseArgs, startCluster, type Balance, type Cluster, type ClusterStore } from '../scale/cluster.js'
 import { missingHaproxy, SERVED_BY, STICKY_COOKIE } from '../scale/haproxy.js'
 import { waitFor } from './helpers/app.js'
 import { Client } from './helpers/http.js'
@@ -46,7 +48,42 @@ const byInstance = (seen: Array<[string, number]>): Record<string, number[]> => 
   return out
 }
 
+t.test('npm run cluster: arguments', async t => {
+  t.match(parseArgs(['--instances', '3', '--balance', 'sticky', '--store', 'redis', '--port', '0', 'JWT_REVOCATION=denylist', 'AUTH_CACHE=on']),
+    { instances: 3, balance: 'sticky', store: 'redis', port: undefined, env: { JWT_REVOCATION: 'denylist', AUTH_CACHE: 'on' } }, 'KEY=VALUE pairs become every instance\'s extra env')
+  t.match(parseArgs([]), { instances: 2, balance: 'round-robin', store: 'memory', port: 8080, env: {} }, 'defaults')
+  t.throws(() => parseArgs(['--instances', '0']), /--instances/)
+  t.throws(() => parseArgs(['--balance', 'random']), /--balance: expected one of round-robin, sticky/)
+  t.throws(() => parseArgs(['--store', 'mongo']), /--store/)
+  t.throws(() => parseArgs(['--port']), /--port needs a value/)
+  t.throws(() => parseArgs(['lowercase=1']), /unknown argument lowercase=1/)
+})
+
 t.test('scale-out behind HAProxy', { skip: haproxySkip }, async t => {
+  t.test('npm run cluster: prints the balancer and each instance, serves through the balancer, stops everything on SIGINT', async t => {
+    const tsx = createRequire(import.meta.url).resolve('tsx/cli')
+    const child = spawn(process.execPath, [tsx, 'scale/cluster.ts', '--instances', '2', '--port', '0', 'LOG_LEVEL=warn'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8') })
+    child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString('utf8') })
+    const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
+    t.teardown(() => { child.kill('SIGKILL') })
+    t.ok(await waitFor(() => out.includes('Ctrl-C stops everything.\n') || child.exitCode !== null, 60_000), 'it printed its addresses')
+    const lb = /load balancer +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]
+    const instances = [...out.matchAll(/instance i\d +(http:\/\/127\.0\.0\.1:\d+)/g)].map(m => m[1]!)
+    t.ok(lb !== undefined && instances.length === 2, out)
+    const served = new Set<string>()
+    for (let i = 0; i < 4; i++) served.add(servedBy(await send(`${lb!}/ready`, 'GET')))
+    t.same([...served].sort(), ['i1', 'i2'], 'round robin over both')
+    for (const url of instances) t.equal((await send(`${url}/ready`, 'GET')).status, 200, `${url} answers directly`)
+    child.kill('SIGINT')
+    t.equal(await exited, 0, 'exit code 0')
+    for (const url of [lb!, ...instances]) await t.rejects(send(`${url}/health`, 'GET'), `${url} is gone`)
+  })
+
   t.test('memory stores, round robin: a login lives on the instance that made it', async t => {
     const c = await cluster(t, 'round-robin', 'memory')
 
