@@ -72,7 +72,7 @@ export function haproxyConfig (o: HaproxyConfigOptions): string {
     '  timeout connect 2s',
     '  timeout client 30s',
     '  timeout server 30s',
-    '  timeout check 2s',
+    '  timeout check 3s',
     // X-Forwarded-For: the client's address, appended after whatever the client wrote; the instances
     // believe only this last hop (TRUST_PROXY = the balancer's source address).
     '  option forwardfor',
@@ -95,7 +95,8 @@ export function haproxyConfig (o: HaproxyConfigOptions): string {
     '  http-check expect status 200',
     // Which instance answered: the tests and the demo read it (the server itself does not say).
     `  http-response set-header ${SERVED_BY} %s`,
-    `  default-server check inter 200ms fall 1 rise 1 source ${o.source}`,
+    // Two failed checks mark an instance down (one slow answer on a busy machine does not), one passed up.
+    `  default-server check inter 200ms fall 2 rise 1 source ${o.source}`,
     ...o.servers.map(s => `  server ${s.name} 127.0.0.1:${s.port}${o.balance === 'sticky' ? ` cookie ${s.name}` : ''}`),
     ''
   ]
