@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { HARNESS_ENV, startServer, type ServerProcess } from '../harness/server.js'
 import { deleteKeys, freePort, openRedis, type HarnessRedis } from '../harness/redis.js'
-import { BALANCES, proxySourceAddress, startHaproxy, type Balance, type Haproxy } from './haproxy.js'
+import { BALANCES, proxySourceAddress, startHaproxy, STICKY_COOKIE, type Balance, type Haproxy } from './haproxy.js'
 
 export { BALANCES, type Balance }
 export type ClusterStore = 'memory' | 'redis'
@@ -169,7 +169,7 @@ KEY=VALUE pairs are extra environment for every instance (e.g. JWT_REVOCATION=de
 Ctrl-C stops everything.
 
   --instances N   default 2
-  --balance B     round-robin (default) or sticky (HAProxy's inserted cookie ${'SERVERID'})
+  --balance B     round-robin (default) or sticky (HAProxy's inserted cookie ${STICKY_COOKIE})
   --store S       memory (default: each instance its own) or redis (one for all)
   --port P        the balancer's port (default 8080)`
 

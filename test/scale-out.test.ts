@@ -18,6 +18,10 @@ import { redisSkip, testRedisUrl } from './helpers/redis.js'
 
 const haproxySkip = missingHaproxy('the scale-out tests (test/scale-out.test.ts)') ?? false
 
+// Five clusters of two server processes and HAProxy, one after the other: about 50 s on an idle 2-core
+// machine, and well over the suite's 120 s per file while the rest of the suite shares those cores.
+t.setTimeout(360_000)
+
 /** Every instance of every case runs with these (extra env on top of the cluster's own). */
 const BASE_ENV: Record<string, string> = { LOGIN_RATE_LIMIT: 'off', LOG_LEVEL: 'warn' }
 
