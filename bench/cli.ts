@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { machineInfo } from './machine.js'
 import { Output } from './progress.js'
 import { deletePrefix, openBenchRedis, redisPid, type BenchRedis } from './redis.js'
-import { applyRatios, breakdownText, contradictions, contradictionText, cpuTextTable, revocationTable, textTable, writeResults, type BenchReport } from './report.js'
+import { applyRatios, breakdownText, targetText, contradictions, contradictionText, cpuTextTable, revocationTable, textTable, writeResults, type BenchReport } from './report.js'
 import { REVOCATION_TARGETS, runRevocation, type RevocationResult } from './revocation.js'
 import { cpuPlan, clockTicks, pin } from './affinity.js'
 import { PEERS } from './peers/index.js'
@@ -302,6 +302,12 @@ async function main (): Promise<number> {
   output.log(cpuTextTable(report))
   output.log('')
   output.log(textTable(report))
+  const targets = targetText(report)
+  if (targets !== '') {
+    output.log('')
+    output.log('Hot-path targets (server CPU per request against the same round\'s reference; median decides):')
+    output.log(targets)
+  }
   if (breakdown.length > 0) {
     output.log('')
     output.log('Where the microseconds go (server µs CPU/req; step = minus the previous step in the same round, median (min … max)):')

@@ -8,6 +8,7 @@ import { EVENTS, type EventObservation, type RevocationResult } from './revocati
 import type { BenchSettings, ScenarioResult } from './runner.js'
 import { rangeOf, type Range } from './runner.js'
 import { fmtInt, fmtNum, median } from './util.js'
+import { evaluateTargets, TARGET_HEADER, targetRows } from './targets.js'
 
 export interface BenchReport {
   startedAt: string
@@ -305,6 +306,15 @@ export function markdown (report: BenchReport): string {
   out.push('')
   out.push('![requests/s and p99 per scenario](latest.svg)')
   out.push('')
+  const targets = evaluateTargets(report.scenarios)
+  if (targets.length > 0) {
+    out.push('## Hot-path targets (server CPU per request, same round)')
+    out.push('')
+    out.push('Each path against the project\'s own unauthenticated route (`baseline`) measured in the same round, the cached modes against `jwt-none`, and that route against bare Fastify; met when the median of the per-round figures meets the target ([bench/README.md](../README.md#hot-path-targets)).')
+    out.push('')
+    out.push(mdTable(TARGET_HEADER, targetRows(targets), [false, false, true, true, false]))
+    out.push('')
+  }
   out.push(...breakdownMarkdown(report))
   out.push('## Protected route: GET /{strategy}/api/me')
   out.push('')
@@ -420,6 +430,14 @@ function breakdownMarkdown (report: BenchReport): string[] {
 }
 
 /** The breakdown for stdout: one aligned block per chain. */
+export function targetText (report: BenchReport): string {
+  const rows = targetRows(evaluateTargets(report.scenarios))
+  if (rows.length === 0) return ''
+  const all = [TARGET_HEADER, ...rows]
+  const widths = TARGET_HEADER.map((_, i) => Math.max(...all.map(r => r[i]!.length)))
+  return all.map(r => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+}
+
 export function breakdownText (chains: readonly BreakdownChainResult[]): string {
   const out: string[] = []
   for (const chain of chains) {
