@@ -4,13 +4,16 @@
  * the database. Dev tooling only (not part of the server). Never touches a schema or a cluster it did not
  * create: `dropSchema` drops only the caller's schema.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import pg from 'pg'
 import { freePort } from './redis.js'
+
+const execFileAsync = promisify(execFile)
 
 /** The database the tests and the bench use when DATABASE_URL is unset (the local server's `test` database). */
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
@@ -131,12 +134,17 @@ export async function startPostgresCluster (): Promise<PostgresCluster> {
     const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres']).toString().trim())
     for (const path of [dir, data]) chownSync(path, id('-u'), id('-g'))
   }
-  const run = (command: string, args: string[]): void => {
+  // Asynchronous: a test's load keeps running while the cluster starts or stops.
+  const run = async (command: string, args: string[]): Promise<void> => {
     const [cmd, full] = runAs(command, args)
-    const result = spawnSync(cmd, full, { encoding: 'utf8' })
-    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout}`)
+    try {
+      await execFileAsync(cmd, full)
+    } catch (err) {
+      const { stderr, stdout } = err as { stderr?: string, stdout?: string }
+      throw new Error(`${command} ${args.join(' ')} failed: ${stderr ?? ''}${stdout ?? ''}`)
+    }
   }
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions'])
+  await run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions'])
   const port = await freePort()
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   let running = false
@@ -144,14 +152,14 @@ export async function startPostgresCluster (): Promise<PostgresCluster> {
     url,
     port,
     async start () {
-      run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'])
+      await run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start'])
       running = true
       await waitForPostgres(url)
     },
     async stop (graceful = false) {
       if (!running) return
       running = false
-      run('pg_ctl', ['-D', data, '-w', '-m', graceful ? 'fast' : 'immediate', 'stop'])
+      await run('pg_ctl', ['-D', data, '-w', '-m', graceful ? 'fast' : 'immediate', 'stop'])
     },
     async dispose () {
       await cluster.stop().catch(() => {})
