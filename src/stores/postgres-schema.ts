@@ -30,6 +30,9 @@ export const SET_TABLES = {
 export const GENERIC_STRING_TABLE = 'kv'
 export const GENERIC_SET_TABLE = 'kv_sets'
 
+/** @fastify/rate-limit's login counters (`login-limit:`), through PostgresKvStore.increment. */
+export const COUNTER_TABLE = 'login_limits'
+
 export type StringTable = typeof STRING_TABLES[keyof typeof STRING_TABLES] | typeof GENERIC_STRING_TABLE
 export type SetTable = typeof SET_TABLES[keyof typeof SET_TABLES] | typeof GENERIC_SET_TABLE
 
@@ -64,6 +67,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: str
     version: 1,
     name: 'typed tables per key namespace',
     sql: [...ALL_STRING_TABLES.map(stringTable), ...ALL_SET_TABLES.map(setTable)].join('\n')
+  },
+  {
+    version: 2,
+    name: 'login rate-limit counters',
+    sql: `
+CREATE TABLE ${COUNTER_TABLE} (
+  key text PRIMARY KEY,
+  count integer NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX ${COUNTER_TABLE}_expires_at ON ${COUNTER_TABLE} (expires_at);`
   }
 ]
 

@@ -2,7 +2,7 @@ import pg from 'pg'
 import { ConfigError } from '../config/config-error.js'
 import { StoreUnavailableError, type ConditionalWrite, type KvStore } from './kv-store.js'
 import {
-  ALL_SET_TABLES, ALL_STRING_TABLES, GENERIC_SET_TABLE, GENERIC_STRING_TABLE, SET_TABLES, STRING_TABLES,
+  ALL_SET_TABLES, ALL_STRING_TABLES, COUNTER_TABLE, GENERIC_SET_TABLE, GENERIC_STRING_TABLE, SET_TABLES, STRING_TABLES,
   migrate, quoteIdent, type SetTable, type StringTable
 } from './postgres-schema.js'
 
@@ -63,7 +63,7 @@ export class PostgresKvStore implements KvStore {
   private constructor (pool: pg.Pool, readonly schema: string, private readonly prefix: string, cleanupIntervalMs: number) {
     this.pool = pool
     const qualified = new Map<string, string>()
-    for (const table of [...ALL_STRING_TABLES, ...ALL_SET_TABLES]) qualified.set(table, `${quoteIdent(schema)}.${table}`)
+    for (const table of [...ALL_STRING_TABLES, ...ALL_SET_TABLES, COUNTER_TABLE]) qualified.set(table, `${quoteIdent(schema)}.${table}`)
     this.t = table => qualified.get(table)!
     if (cleanupIntervalMs > 0) {
       this.cleaner = setInterval(() => { this.sweep().catch(() => {}) }, cleanupIntervalMs)
@@ -273,6 +273,23 @@ export class PostgresKvStore implements KvStore {
     return rows[0] === undefined ? -2 : Number(rows[0].ms)
   }
 
+  /**
+   * A fixed-window counter, for @fastify/rate-limit (postgres-rate-limit.ts), outside the KvStore
+   * interface: adds one and answers the count and the window's milliseconds left. The first hit of a
+   * window (no row, or an expired one) starts it at 1. One statement, atomic under the row lock, so
+   * concurrent attempts each get a distinct count, as Redis's INCR gives them.
+   */
+  async increment (key: string, windowMs: number): Promise<{ current: number, ttl: number }> {
+    const { rows } = await this.q<{ current: number, ttl: string }>('increment', `
+      INSERT INTO ${this.t(COUNTER_TABLE)} AS c (key, count, expires_at) VALUES ($1, 1, ${expiry('$2')})
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN c.expires_at <= now() THEN 1 ELSE c.count + 1 END,
+        expires_at = CASE WHEN c.expires_at <= now() THEN EXCLUDED.expires_at ELSE c.expires_at END
+      RETURNING count AS current, greatest(0, ceil(extract(epoch FROM expires_at - now()) * 1000))::int8 AS ttl`,
+    [this.prefix + key, Math.max(1, Math.ceil(windowMs))])
+    return { current: rows[0]!.current, ttl: Number(rows[0]!.ttl) }
+  }
+
   async ping (): Promise<void> {
     await this.q('ping', 'SELECT 1', [])
   }
@@ -284,7 +301,7 @@ export class PostgresKvStore implements KvStore {
    */
   async sweep (): Promise<number> {
     this.sweeping ??= (async () => {
-      const tables = [...ALL_STRING_TABLES, ...ALL_SET_TABLES]
+      const tables = [...ALL_STRING_TABLES, ...ALL_SET_TABLES, COUNTER_TABLE]
       const ctes = tables.map((table, i) => `d${i} AS (DELETE FROM ${this.t(table)} WHERE expires_at <= now() RETURNING 1)`)
       const text = `WITH ${ctes.join(', ')} SELECT (${tables.map((_, i) => `(SELECT count(*) FROM d${i})`).join(' + ')})::int AS n`
       const { rows } = await this.q<{ n: number }>('sweep', text, [])
