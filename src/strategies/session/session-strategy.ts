@@ -9,7 +9,7 @@ import { sessionDemo } from './session-demo.js'
 import { SessionRecords } from './session-records.js'
 import { CountingSessionStore, SessionWriteDropped, createSessionStore, usesConnectRedis } from './session-stores.js'
 import { sessionRoutes } from './session-routes.js'
-import './session-data.js'
+import type { SessionAuth } from './session-data.js'
 
 /**
  * Cookie sessions on @fastify/session. The cookie carries only a signed random id; the record (user,
@@ -65,6 +65,12 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
   async function writeBack (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const session = request.session
     if (session === null || typeof session?.save !== 'function') return payload
+    if (unchanged.has(session)) {
+      // authenticate() already knows nothing needs writing. Without a session, @fastify/session's onSend
+      // returns at once instead of hashing the whole record again to find that out.
+      request.session = null as never
+      return payload
+    }
     if (!session.isModified() && !(rolling && session.auth !== undefined)) return payload
     // @fastify/session neither writes nor sends a Secure cookie over plain http; nor does this.
     if (session.cookie.secure === true && request.protocol !== 'https') return payload
@@ -79,6 +85,15 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
     return payload
   }
 
+  /**
+   * Sessions whose record authenticate() read and left as it was (no touch due, not rolling, signed with
+   * the current secret). @fastify/session detects changes by hashing the whole record (serialise +
+   * SHA-256) on every response, twice counting this strategy's own check; for these the answer is
+   * already known. A handler that changes `request.session` after authenticate() must save it itself:
+   * none does (the protected routes never see the session; logout and device routes destroy it).
+   */
+  const unchanged = new WeakSet<object>()
+
   async function rejectMissing (request: FastifyRequest): Promise<never> {
     const raw = request.cookies[cookieName]
     if (raw === undefined || raw === '') throw unauthorized('missing_credentials', 'log in first: no session cookie was sent')
@@ -90,20 +105,27 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
     throw unauthorized('session_revoked', reason === 'logout' ? 'this session was logged out' : 'this session was ended by a forced logout')
   }
 
-  async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function endExpired (request: FastifyRequest, reply: FastifyReply, auth: SessionAuth, absolute: boolean): Promise<never> {
+    await records.end(auth.userId, request.session.sessionId, 'expired')
+    request.session = null as never
+    reply.clearCookie(cookieName, cookieOptions)
+    throw unauthorized('session_expired', absolute
+      ? 'the session reached its absolute lifetime; log in again'
+      : 'the session was idle too long; log in again')
+  }
+
+  /**
+   * Synchronous for a live session: @fastify/session has already read the record (its onRequest hook),
+   * so only a missing or expired one needs the store again, and only then is a promise returned.
+   */
+  function authenticate (request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
     assertSameSite(request, allowedOrigins)
     const session = request.session
     const auth = session?.auth
-    if (auth === undefined) return await rejectMissing(request)
+    if (auth === undefined) return rejectMissing(request)
     const now = Date.now()
-    if (now - auth.createdAt >= absoluteTtlMs || now - auth.lastSeenAt >= idleTtlMs) {
-      await records.end(auth.userId, session.sessionId, 'expired')
-      request.session = null as never
-      reply.clearCookie(cookieName, cookieOptions)
-      throw unauthorized('session_expired', now - auth.createdAt >= absoluteTtlMs
-        ? 'the session reached its absolute lifetime; log in again'
-        : 'the session was idle too long; log in again')
-    }
+    const absolute = now - auth.createdAt >= absoluteTtlMs
+    if (absolute || now - auth.lastSeenAt >= idleTtlMs) return endExpired(request, reply, auth, absolute)
     // A cookie signed with an older SESSION_SECRET: saving the record makes @fastify/session set the
     // cookie again, signed with the current secret (unsaved, it would clear the cookie it cannot match).
     const resign = request.cookies[cookieName] !== session.encryptedSessionId
@@ -111,8 +133,9 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
       auth.lastSeenAt = now
       session.cookie.maxAge = Math.min(idleTtlMs, auth.createdAt + absoluteTtlMs - now)
     }
-    // @fastify/session writes the record back in onSend when it changed (or always, when rolling).
+    // writeBack saves the record in onSend when it changed (or always, when rolling).
     if (rolling || auth.lastSeenAt === now) request.authStoreOps++
+    else unchanged.add(session)
     request.principal = { userId: auth.userId, username: auth.username, role: auth.role, strategy: name, loginId: auth.handle }
   }
 
