@@ -1,13 +1,14 @@
 /** The scenarios the bench knows, each one a separate server process with its own settings. */
 import { NON_DEMO_ENV } from '../harness/server.js'
 import { BREAKDOWN_SCENARIOS, type BreakdownVariant } from './breakdown/variants.js'
+import { postgresEnv } from './postgres.js'
 
 export type ScenarioKind = 'baseline' | 'session' | 'jwt'
 
 export interface Scenario {
   name: string
   kind: ScenarioKind
-  store: 'memory' | 'redis'
+  store: 'memory' | 'redis' | 'postgres'
   description: string
   /** Server settings of this scenario (on top of the common ones in `serverEnv`). */
   env: Record<string, string>
@@ -127,6 +128,42 @@ export const SCENARIOS: readonly Scenario[] = [
     growth: false,
     refresh: false,
     pluginDefaults: true,
+    targetRatio: null
+  },
+  {
+    name: 'session-postgres',
+    kind: 'session',
+    store: 'postgres',
+    description: 'signed session cookie, record in PostgreSQL (the project\'s conditional-write store on node-postgres, a typed table per record kind), rolling=false',
+    env: { AUTH_STRATEGIES: 'session', ...postgresEnv('session-postgres') },
+    path: ME('session'),
+    growth: false,
+    refresh: false,
+    pluginDefaults: false,
+    targetRatio: null
+  },
+  {
+    name: 'jwt-version-postgres',
+    kind: 'jwt',
+    store: 'postgres',
+    description: 'HS256 access token, verifier cache on, JWT_REVOCATION=version (one primary-key SELECT of the user per request, PostgreSQL)',
+    env: { AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version', ...postgresEnv('jwt-version-postgres') },
+    path: ME('jwt'),
+    growth: false,
+    refresh: true,
+    pluginDefaults: false,
+    targetRatio: null
+  },
+  {
+    name: 'jwt-denylist-postgres',
+    kind: 'jwt',
+    store: 'postgres',
+    description: 'HS256 access token, verifier cache on, JWT_REVOCATION=denylist (one SELECT of three primary keys in the denylist table per request, PostgreSQL)',
+    env: { AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'denylist', ...postgresEnv('jwt-denylist-postgres') },
+    path: ME('jwt'),
+    growth: false,
+    refresh: true,
+    pluginDefaults: false,
     targetRatio: null
   }
 ]

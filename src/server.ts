@@ -1,6 +1,6 @@
 import { ConfigError, helpText, loadConfig, parseCli, type Config } from './config/config.js'
 import { buildApp } from './app.js'
-import { StoreUnavailableError } from './stores/index.js'
+import { StoreUnavailableError, redactUrl } from './stores/index.js'
 
 /**
  * fast-jwt warns whenever a custom cacheKeyBuilder is set (GHSA-rp9m-7r4c-75qg): a builder whose keys can
@@ -47,7 +47,8 @@ async function main (): Promise<void> {
     }
     if (err instanceof StoreUnavailableError) {
       const cause = (err.cause as Error | undefined)?.message ?? 'no answer'
-      console.error(`config error: REDIS_URL: cannot reach ${config.redisUrl} (${cause}); start Redis or use STORE=memory`)
+      const [setting, url, server] = config.store === 'postgres' ? ['DATABASE_URL', config.databaseUrl, 'PostgreSQL'] : ['REDIS_URL', config.redisUrl, 'Redis']
+      console.error(`config error: ${setting}: cannot reach ${redactUrl(url)} (${cause}); start ${server} or use STORE=memory`)
       process.exit(2)
     }
     throw err

@@ -1,30 +1,32 @@
 /**
- * Store faults under load. Tests start their own redis-server and stop it; the shared
- * Redis is never touched.
+ * Store faults under load. Tests start their own redis-server or PostgreSQL cluster and stop it; the
+ * shared Redis and PostgreSQL are never touched.
  *
- * 1. Redis stopped while concurrent clients hammer every stateful path (session cookie, JWT in denylist
+ * 1. Redis (or PostgreSQL) stopped while concurrent clients hammer every stateful path (session cookie, JWT in denylist
  *    and version modes, refresh, login, /ready) and the stateless JWT mode: while it is down every
  *    stateful answer is 503 store_unavailable (never a 200 for a credential that cannot be checked,
  *    never a 500), the stateless mode keeps answering 200, the process neither crashes nor leaks
  *    listeners; when it is back each path answers 200 again within a few seconds, without a restart.
  * 2. A server restart (a real `node dist/server.js` process, stopped with SIGTERM and started again):
- *    with STORE=redis sessions, refresh families and users survive; with STORE=memory they are gone.
+ *    with STORE=redis or postgres sessions, refresh families and users survive; with STORE=memory they are gone.
  */
 import t from 'tap'
-import { ownRedisTest, startApp, startProcess, storeSkip, testEnv, waitFor, type TestApp } from './helpers/app.js'
+import type { Test } from 'tap'
+import { ownPostgresTest, ownRedisTest, startApp, startProcess, storeSkip, testEnv, waitFor, type TestApp } from './helpers/app.js'
 import { Client } from './helpers/http.js'
 import { watchProcess } from './helpers/fuzz.js'
 import { alice } from './helpers/jwt.js'
+import { startOwnPostgres } from './helpers/postgres.js'
 import { startOwnRedis } from './helpers/redis.js'
 import type { ServerProcess } from '../harness/server.js'
-import { RedisKvStore } from '../src/stores/index.js'
+import { PostgresKvStore, RedisKvStore } from '../src/stores/index.js'
 
 type Kind = 'session-me' | 'jwt-denylist-me' | 'jwt-version-me' | 'jwt-none-me' | 'refresh' | 'login' | 'ready'
 const STATEFUL: Kind[] = ['session-me', 'jwt-denylist-me', 'jwt-version-me', 'refresh', 'login', 'ready']
 
 interface Sample { kind: Kind, start: number, end: number, status: number, error: string | undefined, worker: number }
 
-/** Listener counts that must not grow across an outage: the process's and each app's ioredis client's. */
+/** Listener counts that must not grow across an outage: the process's and each app's ioredis client's or pg pool's. */
 function listenerSnapshot (apps: TestApp[]): Record<string, number> {
   const snapshot: Record<string, number> = {}
   for (const event of ['exit', 'uncaughtException', 'unhandledRejection', 'warning', 'SIGTERM', 'SIGINT', 'beforeExit']) {
@@ -32,6 +34,10 @@ function listenerSnapshot (apps: TestApp[]): Record<string, number> {
   }
   apps.forEach((a, i) => {
     const store = a.app.svj.store
+    if (store instanceof PostgresKvStore) {
+      for (const event of store.pool.eventNames()) snapshot[`app${i}:pg-pool:${String(event)}`] = store.pool.listenerCount(event)
+      return
+    }
     if (!(store instanceof RedisKvStore)) return
     for (const event of store.client.eventNames()) snapshot[`app${i}:ioredis:${String(event)}`] = store.client.listenerCount(event)
     const stream = (store.client as unknown as { stream?: NodeJS.EventEmitter }).stream
@@ -40,12 +46,17 @@ function listenerSnapshot (apps: TestApp[]): Record<string, number> {
   return snapshot
 }
 
-ownRedisTest(t, 'Redis stopped during load: fail closed, no crash or leak, recovery within seconds', async t => {
+/** A store server of the test's own that it can stop and start again. */
+interface OwnServer {
+  name: string
+  env: Record<string, string>
+  stop: () => Promise<void>
+  start: () => Promise<void>
+}
+
+async function outageUnderLoad (t: Test, server: OwnServer): Promise<void> {
   const watched = watchProcess(t)
-  // Persisting and stopped gracefully, so users and logins are still there when it comes back.
-  const redis = await startOwnRedis({ persist: true })
-  t.teardown(async () => { await redis.dispose() })
-  const env = { STORE: 'redis', REDIS_URL: redis.url }
+  const { env, name } = server
   const denylist = await startApp(t, { ...env, JWT_REVOCATION: 'denylist' })
   const version = await startApp(t, { ...env, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version' })
   const stateless = await startApp(t, { ...env, AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'none' })
@@ -107,14 +118,14 @@ ownRedisTest(t, 'Redis stopped during load: fail closed, no crash or leak, recov
 
   const waitSamples = async (n: number): Promise<void> => { const target = samples.length + n; await waitFor(() => samples.length >= target, 10_000, 10) }
   await waitSamples(WORKERS * 12)
-  await redis.stop(true)
+  await server.stop()
   const downAt = Date.now()
-  t.equal((await plain.get('/health')).status, 200, 'the process is alive while Redis is down')
-  // Down long enough for several ioredis reconnect attempts (backoff up to 1 s).
+  t.equal((await plain.get('/health')).status, 200, `the process is alive while ${name} is down`)
+  // Down long enough for several reconnect attempts (ioredis backs off up to 1 s; pg reconnects per query).
   await waitFor(() => Date.now() - downAt > 4000, 6000, 50)
   await waitSamples(WORKERS * 12)
   const upAt = Date.now()
-  await redis.restart()
+  await server.start()
   const pingAt = Date.now()
   const recovered = await waitFor(() => STATEFUL.every(k => samples.some(s => s.kind === k && s.start >= pingAt && s.status === 200)), 10_000, 20)
   await waitSamples(WORKERS * 12)
@@ -128,11 +139,11 @@ ownRedisTest(t, 'Redis stopped during load: fail closed, no crash or leak, recov
   t.same(samples.filter(s => s.status >= 500 && s.status !== 503), [], 'never a 500 (or any 5xx but 503)')
   t.same(samples.filter(s => s.status === 503 && s.error !== 'store_unavailable'), [], 'every 503 is store_unavailable')
   const down = samples.filter(s => s.start >= downAt && s.end <= upAt)
-  t.ok(down.length >= WORKERS * 6, `${down.length} requests ran while Redis was down`)
+  t.ok(down.length >= WORKERS * 6, `${down.length} requests ran while ${name} was down`)
   for (const kind of STATEFUL) {
     const during = down.filter(s => s.kind === kind)
     if (kind !== 'login') t.ok(during.length > 0, `${kind}: exercised during the outage`)
-    t.same(during.filter(s => s.status !== 503), [], `${kind}: only 503 store_unavailable while Redis is down (${during.length} requests)`)
+    t.same(during.filter(s => s.status !== 503), [], `${kind}: only 503 store_unavailable while ${name} is down (${during.length} requests)`)
   }
   const noneDuring = down.filter(s => s.kind === 'jwt-none-me')
   t.ok(noneDuring.length > 0 && noneDuring.every(s => s.status === 200), `jwt-none-me: the stateless mode kept answering 200 (${noneDuring.length} requests)`)
@@ -145,11 +156,26 @@ ownRedisTest(t, 'Redis stopped during load: fail closed, no crash or leak, recov
   for (const kind of STATEFUL) {
     const first = samples.filter(s => s.kind === kind && s.start >= pingAt && s.status === 200).sort((a, b) => a.end - b.end)[0]
     const ms = first === undefined ? Infinity : first.end - pingAt
-    t.ok(ms <= 5000, `${kind}: 200 again ${ms} ms after Redis answered`)
-    t.comment(`recovery ${kind}: ${ms} ms after Redis answered (${pingAt - upAt} ms to restart it)`)
+    t.ok(ms <= 5000, `${kind}: 200 again ${ms} ms after ${name} answered`)
+    t.comment(`recovery ${kind}: ${ms} ms after ${name} answered (${pingAt - upAt} ms to restart it)`)
   }
-  t.same(listenerSnapshot(apps), before, 'no listener was added across the outage (process and every ioredis client and socket)')
+  t.same(listenerSnapshot(apps), before, 'no listener was added across the outage (process, every ioredis client and socket, every pg pool)')
   t.same(watched.problems, [], 'no uncaught exception, unhandled rejection or MaxListenersExceededWarning')
+}
+
+ownRedisTest(t, 'Redis stopped during load: fail closed, no crash or leak, recovery within seconds', async t => {
+  // Persisting and stopped gracefully, so users and logins are still there when it comes back.
+  const redis = await startOwnRedis({ persist: true })
+  t.teardown(async () => { await redis.dispose() })
+  await outageUnderLoad(t, { name: 'Redis', env: { STORE: 'redis', REDIS_URL: redis.url }, stop: async () => { await redis.stop(true) }, start: redis.restart })
+})
+
+ownPostgresTest(t, 'PostgreSQL stopped during load: fail closed, no crash or leak, recovery within seconds', async t => {
+  // A cluster of the test's own in a temp dir, removed at teardown. Stopped in immediate mode (a crash:
+  // no checkpoint); crash recovery at the next start brings back every committed user and login.
+  const cluster = await startOwnPostgres()
+  t.teardown(async () => { await cluster.dispose() })
+  await outageUnderLoad(t, { name: 'PostgreSQL', env: { STORE: 'postgres', DATABASE_URL: cluster.url }, stop: async () => { await cluster.stop() }, start: cluster.start })
 })
 
 /** SIGTERM; the server must close cleanly (exit 0) for the restart to be a real one. */
@@ -158,8 +184,9 @@ async function stopServer (server: ServerProcess): Promise<void> {
   if (code !== 0) throw new Error(`server exited ${code}: ${server.output()}`)
 }
 
-for (const store of ['redis', 'memory'] as const) {
-  t.test(`server restart with STORE=${store}: sessions and refresh families ${store === 'redis' ? 'survive' : 'are lost'}`, { skip: storeSkip(store) }, async t => {
+for (const store of ['redis', 'postgres', 'memory'] as const) {
+  const durable = store !== 'memory'
+  t.test(`server restart with STORE=${store}: sessions and refresh families ${durable ? 'survive' : 'are lost'}`, { skip: storeSkip(store) }, async t => {
     // One key prefix for both starts: the second server must find what the first one stored.
     const env = testEnv({ STORE: store, JWT_REVOCATION: 'version', LOG_LEVEL: 'warn' })
     const first = await startProcess(t, env)
@@ -175,7 +202,7 @@ for (const store of ['redis', 'memory'] as const) {
     const me = await again.get('/session/api/me')
     const access = await again.get('/jwt/api/me', { bearer: jwt.body.access_token })
     const refresh = await again.post('/jwt/refresh', { refresh_token: jwt.body.refresh_token })
-    if (store === 'redis') {
+    if (durable) {
       t.equal(me.status, 200, 'the session survived the restart')
       t.equal(me.body.username, 'alice')
       t.equal(access.status, 200, 'the access token still checks out against the user record (version mode)')

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Client } from './helpers/http.js'
-import { forEachStore, redisTest, startApp, waitFor } from './helpers/app.js'
+import { forEachStore, postgresTest, redisTest, startApp, waitFor } from './helpers/app.js'
+import { ownSchema } from './helpers/postgres.js'
 import { alice, bob } from './helpers/jwt.js'
 import { addressKey } from '../src/auth/login-guard.js'
 
@@ -59,6 +60,20 @@ redisTest(t, 'with Redis the counters are shared by every instance', async t => 
   await new Client(b.url).post('/jwt/login', wrong)
   await a.client().post('/session/login', wrong)
   t.equal((await new Client(b.url).post('/session/login', alice)).status, 429, 'instance B counts A\'s failures')
+})
+
+postgresTest(t, 'with PostgreSQL the counters are shared by every instance, per address too', async t => {
+  // One schema and key prefix for both instances (the first one's teardown drops the schema).
+  const env = { STORE: 'postgres', LOGIN_RATE_LIMIT: '3/10s', LOGIN_RATE_LIMIT_PER_ADDRESS: '5/10s', TRUST_PROXY: '1', DATABASE_SCHEMA: ownSchema(), KEY_PREFIX: `test:rl-shared-${Date.now()}:` }
+  const a = await startApp(t, env)
+  const b = await startApp(t, env)
+  await a.client().post('/session/login', wrong)
+  await new Client(b.url).post('/jwt/login', wrong)
+  await a.client().post('/session/login', wrong)
+  t.equal((await new Client(b.url).post('/session/login', alice)).status, 429, 'instance B counts A\'s failures')
+  for (let i = 0; i < 4; i++) t.equal((await a.client().post('/session/login', bob, from('203.0.113.5'))).status, 200)
+  t.equal((await new Client(b.url).post('/jwt/login', bob, from('203.0.113.5'))).status, 200, 'the fifth attempt from this address')
+  t.equal((await new Client(b.url).post('/jwt/login', bob, from('203.0.113.5'))).status, 429, 'the sixth, on the other instance, is over the per-address limit')
 })
 
 forEachStore(t, async (t, store) => {

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import t from 'tap'
-import { MemoryKvStore, RedisKvStore, StoreUnavailableError, type KvStore } from '../src/stores/index.js'
-import { redisTest, waitFor } from './helpers/app.js'
+import pg from 'pg'
+import { MemoryKvStore, PostgresKvStore, RedisKvStore, StoreUnavailableError, type KvStore } from '../src/stores/index.js'
+import { prefixedStore } from '../src/stores/prefixed-store.js'
+import { namespaceOf } from '../src/stores/postgres-store.js'
+import { MIGRATIONS } from '../src/stores/postgres-schema.js'
+import { postgresTest, redisTest, waitFor } from './helpers/app.js'
+import { dropSchema, ownSchema, testPostgresUrl } from './helpers/postgres.js'
 import { deleteKeys, testRedisUrl } from './helpers/redis.js'
 
-/** One contract, run against both implementations: they must be interchangeable. */
+/** One contract, run against every implementation: they must be interchangeable. */
 async function contract (t: Test, store: KvStore): Promise<void> {
   t.equal(await store.get('a'), null)
   await store.set('a', '1')
@@ -103,4 +108,142 @@ redisTest(t, 'redis store', async t => {
 
 t.test('redis store reports an unreachable server as StoreUnavailableError', async t => {
   await t.rejects(RedisKvStore.connect({ url: 'redis://127.0.0.1:1', prefix: 'x:', connectTimeoutMs: 500 }), StoreUnavailableError)
+})
+
+/** A PostgreSQL store in a schema of the test's own (dropped at teardown). */
+async function postgresStore (t: Test, options: { cleanupIntervalMs?: number, schema?: string } = {}): Promise<{ store: PostgresKvStore, url: string, schema: string }> {
+  const url = testPostgresUrl()
+  const schema = options.schema ?? ownSchema()
+  const store = await PostgresKvStore.connect({ url, schema, prefix: 'p:', cleanupIntervalMs: options.cleanupIntervalMs ?? 0 })
+  t.teardown(async () => { await store.close(); await dropSchema(url, schema) })
+  return { store, url, schema }
+}
+
+/** A plain connection to look at the tables behind the store. */
+async function sql (t: Test, url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  t.teardown(async () => { await client.end() })
+  return client
+}
+
+postgresTest(t, 'postgres store', async t => {
+  const { store } = await postgresStore(t)
+  await contract(t, store)
+})
+
+postgresTest(t, 'postgres store: the same contract under a further mount\'s <name>: prefix and on the typed tables', async t => {
+  const { store } = await postgresStore(t)
+  // The contract's keys have no known namespace (the generic tables); the strategies' do.
+  await contract(t, prefixedStore(store, 'jwt-denylist:sess:'))
+  await contract(t, prefixedStore(store, 'user-sessions:'))
+})
+
+postgresTest(t, 'postgres store: each key namespace has its own table, a further mount\'s keys included', async t => {
+  const { store, url, schema } = await postgresStore(t)
+  const client = await sql(t, url)
+  const rows = async (table: string): Promise<string[]> => (await client.query<{ key: string }>(`SELECT key FROM "${schema}".${table} ORDER BY key`)).rows.map(r => r.key)
+  await store.set('user:u1', '{}')
+  await store.set('username:alice', 'u1')
+  await store.set('sess:s1', 'r1:{}', 60_000)
+  await store.set('sess-end:s0', 'revoked', 60_000)
+  await store.set('rt:abc', '{}', 60_000)
+  await store.set('fam:f1', '{}', 60_000)
+  await store.set('jwt-denylist:fam:f2', '{}', 60_000)
+  await store.set('deny:j1', '1', 60_000)
+  await store.set('deny-sid:f1', '1', 60_000)
+  await store.set('revoked-before:u1', '3', 60_000)
+  await store.set('login-limit-round:alice', 'x', 60_000)
+  await store.set('other:thing', 'x')
+  await store.setAdd('user-sessions:u1', 's1', 60_000)
+  await store.setAdd('user-families:u1', 'f1', 60_000)
+  await store.setAdd('jwt-denylist:user-families:u1', 'f2', 60_000)
+  await store.setAdd('misc-set', 'm', 60_000)
+  t.same(await rows('users'), ['p:user:u1'])
+  t.same(await rows('usernames'), ['p:username:alice'])
+  t.same(await rows('sessions'), ['p:sess:s1'])
+  t.same(await rows('session_ends'), ['p:sess-end:s0'])
+  t.same(await rows('refresh_tokens'), ['p:rt:abc'])
+  t.same(await rows('refresh_families'), ['p:fam:f1', 'p:jwt-denylist:fam:f2'])
+  t.same(await rows('denylist'), ['p:deny-sid:f1', 'p:deny:j1', 'p:revoked-before:u1'])
+  t.same(await rows('login_limit_rounds'), ['p:login-limit-round:alice'])
+  t.same(await rows('kv'), ['p:other:thing'])
+  t.same(await rows('user_sessions'), ['p:user-sessions:u1'])
+  t.same(await rows('user_families'), ['p:jwt-denylist:user-families:u1', 'p:user-families:u1'])
+  t.same(await rows('kv_sets'), ['p:misc-set'])
+  t.same(await store.getMany(['user:u1', 'sess:s1', 'jwt-denylist:fam:f2', 'other:thing', 'nope']), ['{}', 'r1:{}', '{}', 'x', null], 'getMany reads across tables in one query')
+  t.equal(await store.del('user:u1', 'sess:s1', 'user-sessions:u1', 'other:thing', 'misc-set', 'nope'), 5, 'del spans tables (sets included)')
+  t.same(await rows('users'), [])
+  t.same(await rows('user_sessions'), [])
+  t.equal(await store.setIfCurrent('sess:s1', 'r1', 'r2:{}', undefined, 'sess-end:s1'), 'missing')
+
+  t.equal(namespaceOf('sess:abc'), 'sess:')
+  t.equal(namespaceOf('jwt-denylist:rt:abc'), 'rt:')
+  t.equal(namespaceOf('user:u_a:b'), 'user:', 'an id may hold a colon')
+  t.equal(namespaceOf('Not A Mount:rt:x'), undefined, 'only a mount name (lower case, digits, dashes) may come first')
+  t.equal(namespaceOf('plain'), undefined)
+})
+
+postgresTest(t, 'postgres store: expired rows are invisible at once and swept by the cleanup', async t => {
+  const { store, url, schema } = await postgresStore(t)
+  const client = await sql(t, url)
+  const count = async (table: string): Promise<number> => Number((await client.query(`SELECT count(*) AS n FROM "${schema}".${table}`)).rows[0].n)
+  for (let i = 0; i < 50; i++) await store.set(`sess:s${i}`, 'v', 1)
+  await store.setAdd('user-sessions:u', 'gone', 1)
+  await store.set('sess:keep', 'v')
+  await store.setAdd('user-sessions:keep', 'm', 60_000)
+  t.ok(await waitFor(async () => await store.get('sess:s49') === null, 2000, 10), 'an expired row reads as missing')
+  await waitFor(async () => (await store.setMembers('user-sessions:u')).length === 0, 2000, 10)
+  t.equal(await count('sessions'), 51, 'still on disk until the cleanup runs')
+  t.equal(await store.setIfAbsent('sess:s0', 'again'), true, 'an expired row counts as absent')
+  t.equal(await store.swap('sess:s1', 'v', 'w'), false, 'an expired row cannot be swapped')
+  t.equal(await store.setIfCurrent('sess:s2', 'v', 'w'), 'missing', 'nor conditionally updated')
+  t.equal(await store.ttl('sess:s3'), -2)
+  t.equal(await store.sweep(), 49 + 1, 'the sweep deletes every expired row (strings and set members)')
+  t.equal(await count('sessions'), 2, 'the live rows stay')
+  t.equal(await count('user_sessions'), 1)
+  t.equal(await store.get('sess:keep'), 'v')
+  t.equal(await store.get('sess:s0'), 'again')
+  const { store: timed, schema: timedSchema } = await postgresStore(t, { cleanupIntervalMs: 50 })
+  await timed.set('rt:x', 'v', 1)
+  await timed.set('rt:live', 'v')
+  const tokens = async (): Promise<number> => Number((await client.query(`SELECT count(*) AS n FROM "${timedSchema}".refresh_tokens`)).rows[0].n)
+  t.ok(await waitFor(async () => await tokens() === 1, 5000, 25), 'the periodic cleanup removes expired rows by itself')
+})
+
+postgresTest(t, 'postgres store: migrations are versioned, applied once, and two instances starting together do not race', async t => {
+  const url = testPostgresUrl()
+  const schema = ownSchema()
+  t.teardown(async () => { await dropSchema(url, schema) })
+  const stores = await Promise.all(Array.from({ length: 4 }, async () => await PostgresKvStore.connect({ url, schema, prefix: 'p:', cleanupIntervalMs: 0 })))
+  t.teardown(async () => { await Promise.all(stores.map(async s => { await s.close() })) })
+  const client = await sql(t, url)
+  const { rows } = await client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)
+  t.same(rows.map(r => r.version), MIGRATIONS.map(m => m.version), 'each migration recorded once')
+  await stores[0]!.set('sess:a', 'v')
+  t.equal(await stores[3]!.get('sess:a'), 'v', 'every instance uses the same tables')
+  // A newer server migrated this schema: this one refuses it rather than guess the layout.
+  await client.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES (9999, 'from the future')`)
+  await t.rejects(PostgresKvStore.connect({ url, schema, prefix: 'p:', cleanupIntervalMs: 0 }), /newer than this server knows/)
+})
+
+postgresTest(t, 'postgres store: a hung database fails within the statement timeout (503), not never', async t => {
+  const { schema } = await postgresStore(t)
+  const url = testPostgresUrl()
+  const store = await PostgresKvStore.connect({ url, schema, prefix: 'p:', cleanupIntervalMs: 0, statementTimeoutMs: 300 })
+  t.teardown(async () => { await store.close() })
+  await store.set('sess:locked', 'r1:x')
+  // Another connection holds the row lock: the conditional write would wait forever without a timeout.
+  const holder = await sql(t, url)
+  await holder.query('BEGIN')
+  await holder.query(`SELECT 1 FROM "${schema}".sessions WHERE key = 'p:sess:locked' FOR UPDATE`)
+  const start = Date.now()
+  await t.rejects(store.setIfCurrent('sess:locked', 'r1', 'r2:x'), StoreUnavailableError)
+  t.ok(Date.now() - start < 2000, `failed after ${Date.now() - start} ms`)
+  await holder.query('ROLLBACK')
+  t.equal(await store.setIfCurrent('sess:locked', 'r1', 'r2:x'), 'written', 'and works once the lock is gone')
+})
+
+t.test('postgres store reports an unreachable server as StoreUnavailableError', async t => {
+  await t.rejects(PostgresKvStore.connect({ url: 'postgres://postgres@127.0.0.1:1/none', schema: 'x', prefix: 'x:', connectTimeoutMs: 500 }), StoreUnavailableError)
 })

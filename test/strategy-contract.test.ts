@@ -8,8 +8,7 @@
 import t, { type Test } from 'tap'
 import { startInProcess } from '../harness/in-process.js'
 import { STRATEGY_KINDS, type Mount, type StrategyKind } from '../src/strategies/registry.js'
-import { deleteKeys, testRedisUrl } from './helpers/redis.js'
-import { forEachStore, testEnv } from './helpers/app.js'
+import { forEachStore, testEnv, withTestStore } from './helpers/app.js'
 import { Client, type Reply } from './helpers/http.js'
 import { admin, alice, bob } from './helpers/jwt.js'
 
@@ -153,11 +152,11 @@ async function contract (t: Test, url: string, mount: Mount): Promise<void> {
 
 forEachStore(t, async (t, store) => {
   const env = testEnv({ STORE: store, AUTH_STRATEGIES: STRATEGY_KINDS.join(','), JWT_REVOCATION: 'none' })
-  if (store === 'redis') env.REDIS_URL = await testRedisUrl()
+  const cleanup = await withTestStore(env)
   const server = await startInProcess(env, { mounts: MOUNTS })
   t.teardown(async () => {
     await server.close()
-    if (store === 'redis') await deleteKeys(server.config.redisUrl, server.config.keyPrefix)
+    await cleanup()
   })
   for (const mount of MOUNTS) {
     await t.test(`${mount.name ?? mount.kind} (${mount.kind})`, async t => { await contract(t, server.url, mount) })

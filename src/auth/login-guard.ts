@@ -4,7 +4,8 @@ import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { LoginRateLimit } from '../config/config.js'
 import { AppError } from '../errors.js'
-import { RedisKvStore, type KvStore } from '../stores/index.js'
+import { PostgresKvStore, RedisKvStore, type KvStore } from '../stores/index.js'
+import { postgresRateLimitStore } from '../stores/postgres-rate-limit.js'
 import type { UserRepository } from '../users/user-repository.js'
 import type { User } from '../users/user.js'
 
@@ -43,18 +44,20 @@ export function addressKey (ip: string): string {
 }
 
 /**
- * Login brute-force protection with @fastify/rate-limit (counters in Redis when STORE=redis, so every
- * instance shares them). Both counters are incremented before the password is checked, atomically in
- * the library's store (Redis INCR in a script, or the embedded LRU), so N concurrent guesses against a
- * limit of L never check more than L passwords. Per client address: every attempt counts. Per username:
- * every attempt counts too, and a successful login starts the username's count afresh, so a user's own
- * logins never lock them out; another address's guessing blocks the account for at most the window
- * after it stops.
+ * Login brute-force protection with @fastify/rate-limit (counters in Redis or PostgreSQL with those
+ * stores, so every instance shares them). Both counters are incremented before the password is checked,
+ * atomically in the library's store (Redis INCR in a script, one INSERT ... ON CONFLICT in PostgreSQL,
+ * or the embedded LRU), so N concurrent guesses against a limit of L never check more than L passwords.
+ * Per client address: every attempt counts. Per username: every attempt counts too, and a successful
+ * login starts the username's count afresh, so a user's own logins never lock them out; another
+ * address's guessing blocks the account for at most the window after it stops.
  */
 export const loginGuard = fp(async function loginGuard (app, opts: LoginGuardOptions) {
   await app.register(fastifyRateLimit, {
     global: false,
-    ...(opts.store instanceof RedisKvStore ? { redis: opts.store.client, nameSpace: `${opts.keyPrefix}login-limit:` } : {})
+    ...(opts.store instanceof RedisKvStore ? { redis: opts.store.client, nameSpace: `${opts.keyPrefix}login-limit:` } : {}),
+    // The store's prefix is added by PostgresKvStore itself.
+    ...(opts.store instanceof PostgresKvStore ? { store: postgresRateLimitStore(opts.store, 'login-limit:') } : {})
   })
   const byAddress: Limiter | null = opts.perAddress === null
     ? null

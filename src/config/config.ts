@@ -18,6 +18,8 @@ export interface Config {
   strategies: StrategyName[]
   store: StoreKind
   redisUrl: string
+  databaseUrl: string
+  databaseSchema: string
   keyPrefix: string
   host: string
   port: number
@@ -113,6 +115,8 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
   const strategies = read(s.strategies)
   const store = read(s.store)
   const redisUrl = read(s.redisUrl)
+  const databaseUrl = read(s.databaseUrl)
+  const databaseSchema = read(s.databaseSchema)
   const keyPrefix = read(s.keyPrefix)
   const host = read(s.host)
   const loopback = isLoopbackHost(host)
@@ -150,6 +154,8 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     strategies,
     store,
     redisUrl,
+    databaseUrl,
+    databaseSchema,
     keyPrefix,
     host,
     port,

@@ -6,7 +6,7 @@ import { autoOrBoolean, boolean, fail, integer, list, oneOf, optional, rateLimit
 /** The strategies AUTH_STRATEGIES may name: the registry's kinds (src/strategies/registry.ts). */
 export const STRATEGY_NAMES: readonly StrategyKind[] = STRATEGY_KINDS
 export type StrategyName = StrategyKind
-export const STORE_KINDS = ['memory', 'redis'] as const
+export const STORE_KINDS = ['memory', 'redis', 'postgres'] as const
 export type StoreKind = typeof STORE_KINDS[number]
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -14,9 +14,11 @@ export type LogLevel = typeof LOG_LEVELS[number]
 /** What runs and where: listed first in `--help`, before the session strategy's settings. */
 export const SERVER_OPTIONS = {
   strategies: { env: 'AUTH_STRATEGIES', flag: 'strategies', ...subsetOf(STRATEGY_NAMES, STRATEGY_NAMES), help: `comma list of strategies to mount (${STRATEGY_NAMES.join(', ')})` },
-  store: { env: 'STORE', flag: 'store', ...oneOf(STORE_KINDS, 'memory'), help: 'memory (embedded, lost on restart) or redis' },
+  store: { env: 'STORE', flag: 'store', ...oneOf(STORE_KINDS, 'memory'), help: 'memory (embedded, lost on restart), redis or postgres' },
   redisUrl: { env: 'REDIS_URL', flag: 'redis-url', ...text('redis://127.0.0.1:6379', /^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL'), help: 'Redis connection URL, used when STORE=redis' },
-  keyPrefix: { env: 'KEY_PREFIX', ...text('svj:', /^[\w:.-]{1,64}$/, 'letters, digits and _ : . - (at most 64)'), help: 'prefix of every store key (lets several apps or test runs share one Redis)' },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', ...text('postgres://postgres@127.0.0.1:5432/postgres', /^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// or postgresql:// URL'), help: 'PostgreSQL connection URL, used when STORE=postgres' },
+  databaseSchema: { env: 'DATABASE_SCHEMA', ...text('public', /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier: letters, digits and _ (at most 63)'), help: 'PostgreSQL schema of the store\'s tables (created and migrated at startup)' },
+  keyPrefix: { env: 'KEY_PREFIX', ...text('svj:', /^[\w:.-]{1,64}$/, 'letters, digits and _ : . - (at most 64)'), help: 'prefix of every store key (lets several apps or test runs share one Redis or one schema)' },
   host: { env: 'HOST', flag: 'host', ...text('127.0.0.1', /^[\w.:-]+$/, 'a host name or IP address'), help: 'address to listen on' },
   port: { env: 'PORT', flag: 'port', ...integer(3000, 0, 65535), help: 'port to listen on (0 picks a free one)' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', ...oneOf(LOG_LEVELS, 'info'), help: `pino level (${LOG_LEVELS.join(', ')})` },

@@ -1,10 +1,10 @@
 /**
- * The storage the strategies need, small enough to implement twice (embedded memory, Redis).
+ * The storage the strategies need, small enough to implement three times (embedded memory, Redis, PostgreSQL).
  * Values are strings (JSON where structured) so both implementations behave the same way.
  * Every method is one round trip to the store.
  */
 export interface KvStore {
-  readonly kind: 'memory' | 'redis'
+  readonly kind: 'memory' | 'redis' | 'postgres'
   get: (key: string) => Promise<string | null>
   /** Reads several keys in one round trip; missing keys come back as null, in order. */
   getMany: (keys: string[]) => Promise<Array<string | null>>

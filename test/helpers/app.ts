@@ -6,6 +6,7 @@ import { startInProcess } from '../../harness/in-process.js'
 import { HARNESS_ENV, startServer, type ServerProcess } from '../../harness/server.js'
 import { Client } from './http.js'
 import { TEST_JWT_SECRET } from './jwt.js'
+import { dropSchema, ownSchema, postgresSkip, testPostgresUrl } from './postgres.js'
 import { deleteKeys, redisSkip, testRedisUrl } from './redis.js'
 
 export interface TestApp {
@@ -27,12 +28,36 @@ export function testEnv (env: Record<string, string> = {}): Record<string, strin
     SESSION_SECRET: 'test-session-secret-test-session-secret',
     JWT_SECRET: TEST_JWT_SECRET,
     KEY_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
+    // Used only with STORE=postgres: a schema of its own, dropped at teardown (storeCleanup).
+    DATABASE_SCHEMA: ownSchema(),
     ...env
   }
 }
 
-export type Store = 'memory' | 'redis'
-export const STORES: readonly Store[] = ['memory', 'redis']
+export type Store = 'memory' | 'redis' | 'postgres'
+export const STORES: readonly Store[] = ['memory', 'redis', 'postgres']
+
+/**
+ * Fills in the shared store a test env names (the test Redis for STORE=redis, the test database for
+ * STORE=postgres) unless the env gives one, and returns what removes the test's data from it afterwards:
+ * its keys from Redis, its own schema from PostgreSQL.
+ */
+export async function withTestStore (env: Record<string, string>): Promise<() => Promise<void>> {
+  if (env.STORE === 'redis') {
+    env.REDIS_URL ??= await testRedisUrl()
+    const url = env.REDIS_URL
+    const prefix = env.KEY_PREFIX ?? 'svj:'
+    return async () => { await deleteKeys(url, prefix) }
+  }
+  if (env.STORE === 'postgres') {
+    env.DATABASE_URL ??= testPostgresUrl()
+    const url = env.DATABASE_URL
+    const schema = env.DATABASE_SCHEMA ?? 'public'
+    // Only a schema of the test's own is dropped, never public.
+    return async () => { if (schema !== 'public') await dropSchema(url, schema) }
+  }
+  return async () => {}
+}
 
 /**
  * Builds and starts the real app in this process (harness/in-process.ts startInProcess: ready once /ready
@@ -42,14 +67,14 @@ export const STORES: readonly Store[] = ['memory', 'redis']
  */
 export async function startApp (t: Test, env: Record<string, string> = {}): Promise<TestApp> {
   const full = testEnv(env)
-  if (full.STORE === 'redis' && full.REDIS_URL === undefined) full.REDIS_URL = await testRedisUrl()
-  const { app, config, url } = await startInProcess(full)
+  const cleanup = await withTestStore(full)
+  const { app, config, url } = await startInProcess(full).catch(async (err: unknown) => { await cleanup(); throw err })
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
     await app.close()
-    if (config.store === 'redis') await deleteKeys(config.redisUrl, config.keyPrefix)
+    await cleanup()
   }
   t.teardown(close)
   return { app, config, url, client: () => new Client(url), close }
@@ -62,19 +87,22 @@ export async function startApp (t: Test, env: Record<string, string> = {}): Prom
  */
 export async function startProcess (t: Test, env: Record<string, string> = {}): Promise<ServerProcess> {
   const full = testEnv(env)
-  if (full.STORE === 'redis' && full.REDIS_URL === undefined) full.REDIS_URL = await testRedisUrl()
+  const cleanup = await withTestStore(full)
   const server = await startServer({ env: full, readyTimeoutMs: 20_000 })
   t.teardown(async () => {
     await server.stop()
-    if (full.STORE === 'redis') await deleteKeys(full.REDIS_URL!, full.KEY_PREFIX!)
+    await cleanup()
   })
   return server
 }
 
-/** Why a test on `store` cannot run here (no Redis: see redisSkip), or false. */
-export const storeSkip = (store: Store): string | false => store === 'redis' ? redisSkip() : false
+/** Why a test on `store` cannot run here (no Redis: see redisSkip; no PostgreSQL: see postgresSkip), or false. */
+export const storeSkip = (store: Store): string | false => store === 'redis' ? redisSkip() : store === 'postgres' ? postgresSkip() : false
 
-/** Runs `body` once per store, as subtests named after it; the redis one is skipped where there is no Redis. */
+/**
+ * Runs `body` once per store, as subtests named after it; the redis and postgres ones are skipped where
+ * there is no such server (an error under CI=true).
+ */
 export function forEachStore (t: Test, body: (t: Test, store: Store) => Promise<void>): void {
   for (const store of STORES) {
     t.test(`store=${store}`, { skip: storeSkip(store) }, async t => { await body(t, store) })
@@ -84,6 +112,16 @@ export function forEachStore (t: Test, body: (t: Test, store: Store) => Promise<
 /** A subtest that needs the test Redis (startApp with STORE=redis): skipped where there is none; an error under CI=true. */
 export function redisTest (t: Test, name: string, fn: (t: Test) => Promise<void>): void {
   t.test(name, { skip: redisSkip() }, fn)
+}
+
+/** A subtest that needs the test database (startApp with STORE=postgres): skipped where there is none; an error under CI=true. */
+export function postgresTest (t: Test, name: string, fn: (t: Test) => Promise<void>): void {
+  t.test(name, { skip: postgresSkip() }, fn)
+}
+
+/** A subtest that stops and starts a PostgreSQL cluster of its own (startOwnPostgres): needs initdb and pg_ctl. */
+export function ownPostgresTest (t: Test, name: string, fn: (t: Test) => Promise<void>): void {
+  t.test(name, { skip: postgresSkip({ own: true }) }, fn)
 }
 
 /**
