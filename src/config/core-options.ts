@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { STRATEGY_KINDS, type StrategyKind } from '../strategies/registry.js'
 import { ConfigError } from './config-error.js'
-import { autoOrBoolean, boolean, fail, integer, list, oneOf, optional, rateLimit, subsetOf, text, valued, type Kind, type Option } from './options.js'
+import { autoOrBoolean, boolean, duration, fail, integer, list, oneOf, optional, rateLimit, subsetOf, text, valued, type Kind, type Option } from './options.js'
 
 /** The strategies AUTH_STRATEGIES may name: the registry's kinds (src/strategies/registry.ts). */
 export const STRATEGY_NAMES: readonly StrategyKind[] = STRATEGY_KINDS
@@ -17,6 +17,9 @@ export const SERVER_OPTIONS = {
   store: { env: 'STORE', flag: 'store', ...oneOf(STORE_KINDS, 'memory'), help: 'memory (embedded, lost on restart) or redis' },
   redisUrl: { env: 'REDIS_URL', flag: 'redis-url', ...text('redis://127.0.0.1:6379', /^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL'), help: 'Redis connection URL, used when STORE=redis' },
   keyPrefix: { env: 'KEY_PREFIX', ...text('svj:', /^[\w:.-]{1,64}$/, 'letters, digits and _ : . - (at most 64)'), help: 'prefix of every store key (lets several apps or test runs share one Redis)' },
+  authCache: { env: 'AUTH_CACHE', ...boolean(false), help: 'in-process cache of what authentication reads, invalidated through Redis (needs STORE=redis)' },
+  authCacheMax: { env: 'AUTH_CACHE_MAX', ...integer(100_000, 1, 10_000_000), help: 'most entries the AUTH_CACHE keeps per instance (least recently used dropped first)' },
+  authCacheTtl: { env: 'AUTH_CACHE_TTL', ...duration('60s', 1000, 3_600_000), help: 'longest an AUTH_CACHE entry is used before Redis is asked again' },
   host: { env: 'HOST', flag: 'host', ...text('127.0.0.1', /^[\w.:-]+$/, 'a host name or IP address'), help: 'address to listen on' },
   port: { env: 'PORT', flag: 'port', ...integer(3000, 0, 65535), help: 'port to listen on (0 picks a free one)' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', ...oneOf(LOG_LEVELS, 'info'), help: `pino level (${LOG_LEVELS.join(', ')})` },

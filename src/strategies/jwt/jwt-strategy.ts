@@ -47,7 +47,8 @@ export function createJwtStrategy (deps: StrategyDeps): Strategy {
     if (token === null) throw unauthorized('missing_credentials', 'log in first: send Authorization: Bearer <access token>', CHALLENGE_MISSING)
     const claims = verifyAccessToken(request.server.jwt, token)
     if (revocation.storeOpsPerRequest > 0) {
-      request.authStoreOps += revocation.storeOpsPerRequest
+      // Counted just before the check starts its lookup, so the answer holds for that lookup.
+      request.authStoreOps += revocation.roundTrips(claims)
       await revocation.check(claims)
     }
     request.principal = { userId: claims.sub, username: claims.preferred_username, role: claims.role, strategy: name, loginId: claims.sid }
