@@ -252,3 +252,15 @@ ownRedisTest(t, 'fails closed: when the heartbeat stops coming back (writes paus
   await admin.call('CLIENT', 'UNPAUSE')
   t.ok(await waitFor(() => cacheOf(b).stats.serving, 3000), 'serving again once the heartbeat comes back')
 })
+
+ownRedisTest(t, 'a Redis that refuses client tracking (here: an ACL without CLIENT) stops startup with a config error', async t => {
+  const redis = await startOwnRedis()
+  t.teardown(async () => { await redis.stop() })
+  const admin = new Redis(redis.url)
+  t.teardown(() => { admin.disconnect() })
+  await admin.call('ACL', 'SETUSER', 'nocache', 'on', '>nocache-password', '~*', '&*', '+@all', '-client')
+  const url = redis.url.replace('redis://', 'redis://nocache:nocache-password@')
+  await t.rejects(startApp(t, { STORE: 'redis', REDIS_URL: url, AUTH_CACHE: 'on' }), { name: 'ConfigError', message: /^AUTH_CACHE: Redis did not turn client tracking on .*NOPERM/ })
+  const plain = await startApp(t, { STORE: 'redis', REDIS_URL: url })
+  t.equal((await send(`${plain.url}/ready`, 'GET')).status, 200, 'the same Redis serves the app without the cache')
+})

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
+import { ConfigError } from '../config/config-error.js'
 import { StoreUnavailableError, type ConditionalWrite, type KvStore } from './kv-store.js'
 import { RedisKvStore } from './redis-store.js'
 
@@ -124,7 +126,7 @@ export class CachedKvStore implements KvStore {
   /** Tracking on the read connection points at the current subscriber connection. */
   private armed = false
   private subscriberId: number | null = null
-  /** The send time of the latest heartbeat that came back. */
+  /** The send time (performance.now()) of the latest heartbeat that came back. */
   private confirmedAt = 0
   /** Bumped whenever either connection closes: an arming that spans it must not complete. */
   private links = 0
@@ -136,6 +138,8 @@ export class CachedKvStore implements KvStore {
   /** Called when lookups stop or start being served from the cache (the app logs it). */
   onServingChange: (serving: boolean, reason: string) => void = () => {}
   private lastServing = false
+  /** Settles when tracking is first armed, or with the reason Redis refused it. */
+  private firstArm: { promise: Promise<void>, resolve: () => void, reject: (err: Error) => void }
 
   private constructor (
     private readonly inner: KvStore,
@@ -143,6 +147,11 @@ export class CachedKvStore implements KvStore {
     private readonly subscriber: Redis,
     private readonly options: AuthCacheOptions
   ) {
+    let settle = (): void => {}
+    let refuse = (_err: Error): void => {}
+    const promise = new Promise<void>((resolve, reject) => { settle = resolve; refuse = reject })
+    promise.catch(() => {})
+    this.firstArm = { promise, resolve: settle, reject: refuse }
     this.lru = new Lru(options.max)
     this.heartbeatMs = options.heartbeatMs ?? 250
     this.silenceMs = options.silenceMs ?? 1000
@@ -185,14 +194,28 @@ export class CachedKvStore implements KvStore {
       await store.close()
       throw new StoreUnavailableError(err)
     }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([store.firstArm.promise, new Promise((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new Error('no answer within 5 s')) }, 5000)
+      })])
+    } catch (err) {
+      await store.close()
+      throw new ConfigError(`AUTH_CACHE: Redis did not turn client tracking on (it needs Redis 6 or later and the CLIENT command): ${(err as Error).message}`)
+    } finally {
+      clearTimeout(timer)
+    }
     return store
   }
 
   get stats (): AuthCacheStats {
-    return { ...this.counters, entries: this.lru.size, serving: this.serving(Date.now()) }
+    return { ...this.counters, entries: this.lru.size, serving: this.serving(performance.now()) }
   }
 
-  /** Whether a lookup may be answered from the cache now; drops the cache when the heartbeat went silent. */
+  /**
+   * Whether a lookup may be answered from the cache now (`now`: performance.now(), the heartbeat's own
+   * monotonic clock); drops the cache when the heartbeat went silent.
+   */
   private serving (now: number): boolean {
     if (!this.armed) return this.report(false, 'not armed')
     if (now - this.confirmedAt > this.silenceMs) {
@@ -242,8 +265,9 @@ export class CachedKvStore implements KvStore {
       if (subscriber.status !== 'ready') return
       this.subscriberId = id
       await this.arm()
-    } catch {
-      // The connection went down meanwhile; its next 'ready' starts over.
+    } catch (err) {
+      // A refusal stops startup (see arm); a connection that went down meanwhile starts over on its next 'ready'.
+      this.refused(err)
     }
   }
 
@@ -261,18 +285,25 @@ export class CachedKvStore implements KvStore {
       await client.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id))
       if (this.links !== links || this.subscriberId !== id) return
       this.armed = true
+      this.firstArm.resolve()
       this.beat()
-    } catch {
-      // Either connection went down meanwhile; its next 'ready' arms again.
+    } catch (err) {
+      // A connection that went down meanwhile arms again on its next 'ready'.
+      this.refused(err)
     }
+  }
+
+  /** Redis answered with an error (before 6: no CLIENT TRACKING; an ACL without CLIENT): startup fails. */
+  private refused (err: unknown): void {
+    if (/^(ERR|NOPERM)/.test((err as Error).message)) this.firstArm.reject(err as Error)
   }
 
   private beat (): void {
     if (this.closed || !this.armed) return
     if (this.reader.client.status === 'ready') {
-      this.reader.client.publish(this.heartbeatChannel, String(Date.now())).catch(() => {})
+      this.reader.client.publish(this.heartbeatChannel, String(performance.now())).catch(() => {})
     }
-    this.serving(Date.now())
+    this.serving(performance.now())
   }
 
   private onMessage (channel: string, message: unknown): void {
@@ -297,17 +328,18 @@ export class CachedKvStore implements KvStore {
   /** Whether `getMany(keys)` would be answered now without a store round trip (x-auth-store-ops). */
   cached (keys: string[]): boolean {
     const now = Date.now()
-    return keys.length > 0 && keys.every(isCachedKey) && this.serving(now) && keys.every(k => this.lru.peek(k, now) !== undefined)
+    return keys.length > 0 && keys.every(isCachedKey) && this.serving(performance.now()) && keys.every(k => this.lru.peek(k, now) !== undefined)
   }
 
   async get (key: string): Promise<string | null> {
+    if (!isCachedKey(key) || !this.serving(performance.now())) return await this.inner.get(key)
     const [value = null] = await this.getMany([key])
     return value
   }
 
   async getMany (keys: string[]): Promise<Array<string | null>> {
     const now = Date.now()
-    if (keys.length === 0 || !keys.every(isCachedKey) || !this.serving(now)) return await this.inner.getMany(keys)
+    if (keys.length === 0 || !keys.every(isCachedKey) || !this.serving(performance.now())) return await this.inner.getMany(keys)
     const values: Array<string | null> = new Array(keys.length).fill(null)
     const missing: number[] = []
     keys.forEach((key, i) => {
@@ -332,7 +364,7 @@ export class CachedKvStore implements KvStore {
       // The tracked connection: Redis now owes this instance a message when any of these keys changes.
       fetched = await this.reader.getMany(wanted)
     } finally {
-      const fresh = this.epoch === epoch && this.serving(Date.now())
+      const fresh = this.epoch === epoch && this.serving(performance.now())
       const expiresAt = Date.now() + this.options.ttlMs
       wanted.forEach((key, j) => {
         const flight = this.inflight.get(key)
