@@ -16,6 +16,7 @@
  */
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { benchUser } from '../harness/fixtures.js'
@@ -42,6 +43,8 @@ type Credential = { cookie: string } | { bearer: string }
 interface InstanceResult {
   instance: number
   latenciesMs: number[]
+  /** Round trips of the cached request before each revocation: what one poll costs on this machine. */
+  hitRoundTripsMs: number[]
   acceptedAfterRevoke: number
   acceptedAfterRefusal: number
   /** Rounds in which the warm-up request was not a cache hit (x-auth-store-ops was not 0). */
@@ -55,8 +58,9 @@ interface RunResult {
   instances: number
   rounds: number
   event: string
-  perInstance: Array<InstanceResult & Summary>
+  perInstance: Array<InstanceResult & Summary & { hitRoundTrip: Summary }>
   all: Summary
+  hitRoundTrip: Summary
 }
 
 interface Summary { p50: number, p99: number, max: number, count: number }
@@ -93,7 +97,9 @@ async function roundOf (mode: Mode, servers: ServerProcess[], admin: string | nu
   const others = servers.slice(1)
   await Promise.all(others.map(async (server, i) => {
     await get(server, path, credential)
+    const started = performance.now()
     const hit = await get(server, path, credential)
+    results[i]!.hitRoundTripsMs.push(performance.now() - started)
     if (hit.status !== 200) throw new Error(`instance ${i + 1}: warm-up answered ${hit.status} ${hit.text}`)
     if (hit.storeOps !== '0') results[i]!.warmMisses++
   }))
@@ -144,7 +150,7 @@ async function run (mode: Mode, count: number, rounds: number, redisUrl: string)
     // One at a time: every start seeds the same users under the same prefix.
     for (let i = 0; i < count; i++) servers.push(await startServer({ env }))
     const admin = mode === 'jwt-version' ? (await loginAdmin(env, async who => await loginJwt(servers[0]!.url, who))).access : null
-    const results: InstanceResult[] = servers.slice(1).map((_, i) => ({ instance: i + 1, latenciesMs: [], acceptedAfterRevoke: 0, acceptedAfterRefusal: 0, warmMisses: 0, neverRefused: 0 }))
+    const results: InstanceResult[] = servers.slice(1).map((_, i) => ({ instance: i + 1, latenciesMs: [], hitRoundTripsMs: [], acceptedAfterRevoke: 0, acceptedAfterRefusal: 0, warmMisses: 0, neverRefused: 0 }))
     for (let r = 0; r < rounds; r++) {
       await roundOf(mode, servers, admin, results)
       if ((r + 1) % 25 === 0) process.stderr.write(`  ${mode} x${count}: ${r + 1}/${rounds} rounds\n`)
@@ -154,8 +160,9 @@ async function run (mode: Mode, count: number, rounds: number, redisUrl: string)
       instances: count,
       rounds,
       event: MODES[mode].event,
-      perInstance: results.map(r => ({ ...r, latenciesMs: r.latenciesMs.map(round), ...summarize(r.latenciesMs) })),
-      all: summarize(results.flatMap(r => r.latenciesMs))
+      perInstance: results.map(r => ({ ...r, latenciesMs: r.latenciesMs.map(round), hitRoundTripsMs: r.hitRoundTripsMs.map(round), ...summarize(r.latenciesMs), hitRoundTrip: summarize(r.hitRoundTripsMs) })),
+      all: summarize(results.flatMap(r => r.latenciesMs)),
+      hitRoundTrip: summarize(results.flatMap(r => r.hitRoundTripsMs))
     }
   } finally {
     await Promise.all(servers.map(async s => await s.stop()))
@@ -167,19 +174,20 @@ function markdown (runs: RunResult[], meta: Record<string, unknown>): string {
   const lines = [
     '# Revocation propagation with AUTH_CACHE=on',
     '',
-    `Measured ${String(meta.date)} on ${String(meta.cpu)} (${String(meta.cpus)} cores, **shared with other work**: figures are indicative, not a quiet-machine benchmark), Node ${String(meta.node)}, Redis ${String(meta.redis)} on loopback, commit ${String(meta.commit)}.`,
+    `Measured ${String(meta.date)} on ${String(meta.cpu)} (${String(meta.cpus)} cores, **shared with other work**: load average ${JSON.stringify(meta.loadAverageAtStart)} at the start, ${JSON.stringify(meta.loadAverageAtEnd)} at the end; figures are indicative, not a quiet-machine benchmark), Node ${String(meta.node)}, Redis ${String(meta.redis)} (${String(meta.redisSource)}) on loopback, commit ${String(meta.commit)}${meta.dirty === true ? ' with uncommitted changes under src/' : ''}.`,
     '',
     'Per round: a fresh login on instance 0, a cache hit on every other instance (x-auth-store-ops 0), the revocation on instance 0, then each other instance polled back to back until its first 401 and ' + `${CONFIRMATIONS} more times. Latency: from the revocation's response to the first 401's response (an upper bound: one poll round trip included). ` +
-      '`after revoke`: 200s to polls sent after the revocation completed (invalidation still in flight). `after refusal`: 200s after that instance had refused once (must be 0).',
+      '`after revoke`: 200s to polls sent after the revocation completed (invalidation still in flight); 0 means the invalidation had reached that instance before the revoking client had its answer, and the latency is then one poll round trip. ' +
+      '`hit RTT`: the round trip of a cached request on the same instance just before the revocation, for comparison. `after refusal`: 200s after that instance had refused once (must be 0).',
     '',
-    '| mode | instances | event | instance | rounds | p50 ms | p99 ms | max ms | after revoke | after refusal | warm misses | never refused |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
+    '| mode | instances | event | instance | rounds | p50 ms | p99 ms | max ms | hit RTT p50/p99 ms | after revoke | after refusal | warm misses | never refused |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
   ]
   for (const run of runs) {
     for (const i of run.perInstance) {
-      lines.push(`| ${run.mode} | ${run.instances} | ${run.event} | ${i.instance} | ${i.count} | ${i.p50} | ${i.p99} | ${i.max} | ${i.acceptedAfterRevoke} | ${i.acceptedAfterRefusal} | ${i.warmMisses} | ${i.neverRefused} |`)
+      lines.push(`| ${run.mode} | ${run.instances} | ${run.event} | ${i.instance} | ${i.count} | ${i.p50} | ${i.p99} | ${i.max} | ${i.hitRoundTrip.p50}/${i.hitRoundTrip.p99} | ${i.acceptedAfterRevoke} | ${i.acceptedAfterRefusal} | ${i.warmMisses} | ${i.neverRefused} |`)
     }
-    lines.push(`| ${run.mode} | ${run.instances} | all | all | ${run.all.count} | **${run.all.p50}** | **${run.all.p99}** | **${run.all.max}** | ${run.perInstance.reduce((n, i) => n + i.acceptedAfterRevoke, 0)} | ${run.perInstance.reduce((n, i) => n + i.acceptedAfterRefusal, 0)} | ${run.perInstance.reduce((n, i) => n + i.warmMisses, 0)} | ${run.perInstance.reduce((n, i) => n + i.neverRefused, 0)} |`)
+    lines.push(`| ${run.mode} | ${run.instances} | all | all | ${run.all.count} | **${run.all.p50}** | **${run.all.p99}** | **${run.all.max}** | ${run.hitRoundTrip.p50}/${run.hitRoundTrip.p99} | ${run.perInstance.reduce((n, i) => n + i.acceptedAfterRevoke, 0)} | ${run.perInstance.reduce((n, i) => n + i.acceptedAfterRefusal, 0)} | ${run.perInstance.reduce((n, i) => n + i.warmMisses, 0)} | ${run.perInstance.reduce((n, i) => n + i.neverRefused, 0)} |`)
   }
   return lines.join('\n') + '\n'
 }
@@ -208,7 +216,7 @@ async function main (): Promise<void> {
         runs.push(await run(mode, count, rounds, redis.url))
       }
     }
-    const meta = { date: new Date().toISOString(), cpu: machine.cpuModel, cpus: machine.cpuCount, node: machine.node, redis: info, commit: machine.gitCommit, dirty: machine.gitDirty, loadAverageAtStart: machine.loadAverageAtStart, redisSource: redis.source }
+    const meta = { date: new Date().toISOString(), cpu: machine.cpuModel, cpus: machine.cpuCount, node: machine.node, redis: info, commit: machine.gitCommit, dirty: machine.gitDirty, loadAverageAtStart: machine.loadAverageAtStart, loadAverageAtEnd: loadavg().map(v => Number(v.toFixed(2))), redisSource: redis.source }
     const dir = 'bench/results/propagation'
     mkdirSync(dir, { recursive: true })
     const stamp = String(meta.date).replace(/[:.]/g, '-')
