@@ -226,7 +226,8 @@ export class CachedKvStore implements KvStore {
   }
 
   private report (serving: boolean, reason: string): boolean {
-    if (serving !== this.lastServing) {
+    // Closing disconnects on purpose: nothing to report.
+    if (serving !== this.lastServing && !this.closed) {
       this.lastServing = serving
       this.onServingChange(serving, reason)
     }
