@@ -165,6 +165,42 @@ export const SCENARIOS: readonly Scenario[] = [
     refresh: true,
     pluginDefaults: false,
     targetRatio: null
+  },
+  {
+    name: 'session-redis-cached',
+    kind: 'session',
+    store: 'redis',
+    description: 'session-redis with AUTH_CACHE=on: the session record from the in-process cache that Redis client tracking invalidates (0 store ops per cached request)',
+    env: { AUTH_STRATEGIES: 'session', STORE: 'redis', AUTH_CACHE: 'on' },
+    path: ME('session'),
+    growth: false,
+    refresh: false,
+    pluginDefaults: false,
+    targetRatio: null
+  },
+  {
+    name: 'jwt-version-cached',
+    kind: 'jwt',
+    store: 'redis',
+    description: 'jwt-version with AUTH_CACHE=on: the user record from the in-process cache (0 store ops per cached request)',
+    env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'version', AUTH_CACHE: 'on' },
+    path: ME('jwt'),
+    growth: false,
+    refresh: false,
+    pluginDefaults: false,
+    targetRatio: null
+  },
+  {
+    name: 'jwt-denylist-cached',
+    kind: 'jwt',
+    store: 'redis',
+    description: 'jwt-denylist with AUTH_CACHE=on: the three denylist marks (absent ones included) from the in-process cache (0 store ops per cached request)',
+    env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'denylist', AUTH_CACHE: 'on' },
+    path: ME('jwt'),
+    growth: false,
+    refresh: false,
+    pluginDefaults: false,
+    targetRatio: null
   }
 ]
 

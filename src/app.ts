@@ -13,6 +13,7 @@ import { demoRoutes } from './routes/demo-routes.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
+import { CachedKvStore } from './stores/cached-store.js'
 import { defaultMounts, mountStrategies, type Mount } from './strategies/registry.js'
 import type { Strategy } from './strategies/strategy.js'
 import { UserRepository } from './users/user-repository.js'
@@ -55,6 +56,8 @@ function noStore (_request: FastifyRequest, reply: FastifyReply, done: () => voi
 export interface AppContext {
   config: Config
   store: KvStore
+  /** AUTH_CACHE=on: the cache users and strategies read through (its stats, its connections); else null. */
+  authCache: CachedKvStore | null
   users: UserRepository
   strategies: readonly Strategy[]
 }
@@ -84,8 +87,13 @@ export interface BuildOptions {
  */
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const store = await openStore(config)
+  let authCache: CachedKvStore | null = null
   try {
-    const users = new UserRepository(store, config.passwordHashCost, { demoMode: config.demoMode, adminPassword: config.adminPassword })
+    // Users and strategies read through the cache; the rate limiter, health checks and demo inspection
+    // keep the store itself.
+    if (config.authCache !== null) authCache = await CachedKvStore.open(store, { url: config.redisUrl, prefix: config.keyPrefix, ...config.authCache })
+    const authStore = authCache ?? store
+    const users = new UserRepository(authStore, config.passwordHashCost, { demoMode: config.demoMode, adminPassword: config.adminPassword })
     await users.init()
     const admin = await users.ensureAdmin()
     await users.seed(config.benchUsers)
@@ -93,7 +101,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (admin === 'none' && !config.demoMode) {
       config.warnings.push('no admin account: set ADMIN_PASSWORD (at least 12 characters) or ADMIN_PASSWORD_FILE and restart to create the user `admin`; it is set at first start only, later changes go through POST /admin/users/admin/password')
     }
-    const strategies = mountStrategies({ config, store, users }, options.mounts ?? defaultMounts(config))
+    const strategies = mountStrategies({ config, store: authStore, users }, options.mounts ?? defaultMounts(config))
     // The admin routes accept the credential of the first mount of each kind (two mounts of one kind
     // present the same kind of credential, and their scopes cannot share one registration).
     const adminStrategies = strategies.filter((s, i) => strategies.findIndex(o => o.kind === s.kind) === i)
@@ -109,10 +117,19 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       requestTimeout: 30_000,
       return503OnClosing: true
     })
-    app.decorate('svj', { config, store, users, strategies })
+    app.decorate('svj', { config, store, authCache, users, strategies })
     // JSON only: a text/plain body is a 415, and cross-site "simple" form posts cannot reach the API.
     app.removeContentTypeParser('text/plain')
-    app.addHook('onClose', async () => { await store.close() })
+    app.addHook('onClose', async () => {
+      await authCache?.close()
+      await store.close()
+    })
+    if (authCache !== null) {
+      authCache.onServingChange = (serving, reason) => {
+        if (serving) app.log.info({ reason }, 'auth cache: serving from the cache')
+        else app.log.warn({ reason }, 'auth cache: every lookup goes to Redis until the invalidation channel is healthy')
+      }
+    }
 
     await app.register(errorHandler, { store })
     await app.register(securityHeaders, { hsts: config.cookieSecure === true })
@@ -157,6 +174,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
     return app
   } catch (err) {
+    await authCache?.close()
     await store.close()
     throw err
   }

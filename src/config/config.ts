@@ -21,6 +21,8 @@ export interface Config {
   databaseUrl: string
   databaseSchema: string
   keyPrefix: string
+  /** AUTH_CACHE=on (STORE=redis only): the in-process cache of authentication reads; null when off. */
+  authCache: { max: number, ttlMs: number } | null
   host: string
   port: number
   logLevel: LogLevel
@@ -118,6 +120,10 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
   const databaseUrl = read(s.databaseUrl)
   const databaseSchema = read(s.databaseSchema)
   const keyPrefix = read(s.keyPrefix)
+  const authCache = read(s.authCache) ? { max: read(s.authCacheMax), ttlMs: read(s.authCacheTtl) } : null
+  if (authCache !== null && store !== 'redis') {
+    throw new ConfigError(`AUTH_CACHE: the cache is kept exact by invalidations from Redis, so it needs STORE=redis; got STORE=${store} (a memory store is one process's own, with nothing to cache in front of)`)
+  }
   const host = read(s.host)
   const loopback = isLoopbackHost(host)
   const port = read(s.port)
@@ -129,6 +135,9 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
 
   // Secrets are only read, or generated, for the strategies that are mounted.
   const session = sessionConfig(read, strategies.includes('session'), warnings)
+  if (authCache !== null && strategies.includes('session') && session.redisStore === 'connect-redis') {
+    throw new ConfigError('AUTH_CACHE: connect-redis reads sessions from Redis itself, past the cache; use SESSION_REDIS_STORE=own with AUTH_CACHE=on')
+  }
 
   const maxSessionsPerUser = read(u.maxSessionsPerUser)
   const cookieSetting = read(u.cookieSecure)
@@ -157,6 +166,7 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     databaseUrl,
     databaseSchema,
     keyPrefix,
+    authCache,
     host,
     port,
     logLevel,

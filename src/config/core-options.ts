@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { STRATEGY_KINDS, type StrategyKind } from '../strategies/registry.js'
 import { ConfigError } from './config-error.js'
-import { autoOrBoolean, boolean, fail, integer, list, oneOf, optional, rateLimit, subsetOf, text, valued, type Kind, type Option } from './options.js'
+import { autoOrBoolean, boolean, duration, fail, integer, list, oneOf, optional, rateLimit, subsetOf, text, valued, type Kind, type Option } from './options.js'
 
 /** The strategies AUTH_STRATEGIES may name: the registry's kinds (src/strategies/registry.ts). */
 export const STRATEGY_NAMES: readonly StrategyKind[] = STRATEGY_KINDS
@@ -19,6 +19,9 @@ export const SERVER_OPTIONS = {
   databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', ...text('postgres://postgres@127.0.0.1:5432/postgres', /^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// or postgresql:// URL'), help: 'PostgreSQL connection URL, used when STORE=postgres' },
   databaseSchema: { env: 'DATABASE_SCHEMA', ...text('public', /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier: letters, digits and _ (at most 63)'), help: 'PostgreSQL schema of the store\'s tables (created and migrated at startup)' },
   keyPrefix: { env: 'KEY_PREFIX', ...text('svj:', /^[\w:.-]{1,64}$/, 'letters, digits and _ : . - (at most 64)'), help: 'prefix of every store key (lets several apps or test runs share one Redis or one schema)' },
+  authCache: { env: 'AUTH_CACHE', ...boolean(false), help: 'in-process cache of what authentication reads, invalidated through Redis (needs STORE=redis)' },
+  authCacheMax: { env: 'AUTH_CACHE_MAX', ...integer(100_000, 1, 10_000_000), help: 'most entries the AUTH_CACHE keeps per instance (least recently used dropped first)' },
+  authCacheTtl: { env: 'AUTH_CACHE_TTL', ...duration('60s', 1000, 3_600_000), help: 'longest an AUTH_CACHE entry is used before Redis is asked again' },
   host: { env: 'HOST', flag: 'host', ...text('127.0.0.1', /^[\w.:-]+$/, 'a host name or IP address'), help: 'address to listen on' },
   port: { env: 'PORT', flag: 'port', ...integer(3000, 0, 65535), help: 'port to listen on (0 picks a free one)' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', ...oneOf(LOG_LEVELS, 'info'), help: `pino level (${LOG_LEVELS.join(', ')})` },

@@ -31,6 +31,11 @@ export interface KvStore {
   setMembers: (key: string) => Promise<string[]>
   /** Milliseconds until the key expires: -1 no expiry, -2 missing (Redis PTTL semantics). */
   ttl: (key: string) => Promise<number>
+  /**
+   * AUTH_CACHE only (cached-store.ts): whether `getMany(keys)` would be answered right now from this
+   * process's cache, without a round trip. Absent on a store that caches nothing.
+   */
+  cached?: (keys: string[]) => boolean
   /** Throws when the store cannot answer. */
   ping: () => Promise<void>
   close: () => Promise<void>

@@ -7,6 +7,7 @@ import type { ConditionalWrite, KvStore } from './kv-store.js'
  */
 export function prefixedStore (store: KvStore, prefix: string): KvStore {
   const k = (key: string): string => prefix + key
+  const cached = store.cached?.bind(store)
   return {
     kind: store.kind,
     get: async key => await store.get(k(key)),
@@ -21,6 +22,7 @@ export function prefixedStore (store: KvStore, prefix: string): KvStore {
     setRemove: async (key, ...members) => { await store.setRemove(k(key), ...members) },
     setMembers: async key => await store.setMembers(k(key)),
     ttl: async key => await store.ttl(k(key)),
+    ...(cached === undefined ? {} : { cached: (keys: string[]) => cached(keys.map(k)) }),
     ping: async () => { await store.ping() },
     // The app closes the store it opened; a view has nothing of its own to close.
     close: async () => {}

@@ -91,6 +91,11 @@ export class UserRepository {
     return true
   }
 
+  /** Whether `findById(id)` would be answered from the AUTH_CACHE right now, without a store round trip. */
+  cached (id: string): boolean {
+    return this.store.cached?.([userKey(id)]) === true
+  }
+
   async findById (id: string): Promise<User | null> {
     const raw = await this.store.get(userKey(id))
     return raw === null ? null : JSON.parse(raw) as User

@@ -14,6 +14,11 @@ export interface AccessRevocation {
   readonly mode: RevocationMode
   /** Store round trips `check` makes per protected request (sent as x-auth-store-ops). */
   readonly storeOpsPerRequest: 0 | 1
+  /**
+   * What `check(claims)` called right after this will cost: `storeOpsPerRequest`, or 0 when AUTH_CACHE
+   * holds everything it reads (x-auth-store-ops).
+   */
+  roundTrips: (claims: AccessClaims) => 0 | 1
   /** Throws 401 token_revoked when a verified token has been revoked. */
   check: (claims: AccessClaims) => Promise<void>
   /** Logout: the presented access token stops working (denylist mode). */
@@ -29,6 +34,8 @@ const { deny: denyKey, denyFamily: denyFamilyKey, revokedBefore: revokedBeforeKe
 /** Changes after which the denylist rejects every outstanding token of the user. */
 const REVOKING_CHANGES: ReadonlySet<UserChange> = new Set(['disable', 'password', 'revoke'])
 
+const denylistKeys = (claims: AccessClaims): string[] => [denyKey(claims.jti), denyFamilyKey(claims.sid), revokedBeforeKey(claims.sub)]
+
 const nothing = async (): Promise<void> => {}
 
 export function createRevocation (config: Config, store: KvStore, users: UserRepository): AccessRevocation {
@@ -37,15 +44,16 @@ export function createRevocation (config: Config, store: KvStore, users: UserRep
 
   switch (config.jwt.revocation) {
     case 'none':
-      return { mode: 'none', storeOpsPerRequest: 0, check: nothing, tokenLoggedOut: nothing, familyEnded: nothing, userChanged: nothing }
+      return { mode: 'none', storeOpsPerRequest: 0, roundTrips: () => 0, check: nothing, tokenLoggedOut: nothing, familyEnded: nothing, userChanged: nothing }
 
     case 'denylist':
       return {
         mode: 'denylist',
         storeOpsPerRequest: 1,
+        roundTrips: claims => store.cached?.(denylistKeys(claims)) === true ? 0 : 1,
         async check (claims) {
           // One MGET: the token, its login, and the user's "revoked before version N" mark.
-          const [token, family, revokedBefore] = await store.getMany([denyKey(claims.jti), denyFamilyKey(claims.sid), revokedBeforeKey(claims.sub)])
+          const [token, family, revokedBefore] = await store.getMany(denylistKeys(claims))
           if (token !== null || family !== null) throw tokenRevoked('this login was ended (logout or forced logout)')
           if (revokedBefore !== null && revokedBefore !== undefined && claims.ver < Number(revokedBefore)) {
             throw tokenRevoked('the account was revoked, disabled or had its password changed after this token was issued')
@@ -69,6 +77,7 @@ export function createRevocation (config: Config, store: KvStore, users: UserRep
       return {
         mode: 'version',
         storeOpsPerRequest: 1,
+        roundTrips: claims => users.cached(claims.sub) ? 0 : 1,
         async check (claims) {
           // One GET of the user record; every version-bumping change (role too) rejects older tokens.
           const user = await users.findById(claims.sub)

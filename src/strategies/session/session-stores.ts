@@ -69,6 +69,11 @@ const revisionPrefix = (rev: unknown): string => typeof rev === 'number' ? `{"re
 export class KvSessionStore implements SessionStore {
   constructor (private readonly kv: KvStore) {}
 
+  /** Whether `get` would be answered from the AUTH_CACHE right now, without a store round trip. */
+  cached (sessionId: string): boolean {
+    return this.kv.cached?.([SESSION_KEY_PREFIX + sessionId]) === true
+  }
+
   get (sessionId: string, callback: GetCallback): void {
     this.kv.get(SESSION_KEY_PREFIX + sessionId).then(
       raw => { callback(null, raw === null ? null : JSON.parse(raw)) },
@@ -137,7 +142,9 @@ export class CountingSessionStore implements SessionStore {
   get (sessionId: string, callback: GetCallback): void {
     const request = this.pending
     this.pending = null
-    if (request !== null) request.authStoreOps++
+    // Asked just before the lookup, in the same synchronous step, so the answer holds for it.
+    const cached = this.inner instanceof KvSessionStore && this.inner.cached(sessionId)
+    if (request !== null && !cached) request.authStoreOps++
     this.inner.get(sessionId, callback)
   }
 
