@@ -1,3 +1,5 @@
+import { missingPostgres } from '../harness/postgres.js'
+import { BENCH_SCHEMA, benchDatabaseUrl, dropBenchSchema } from './postgres.js'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -194,6 +196,21 @@ async function main (): Promise<number> {
     }
   }
 
+  // The harness's PostgreSQL policy (harness/postgres.ts): DATABASE_URL, else the local `test` database;
+  // with neither, the PostgreSQL scenarios are skipped loudly (an error under CI=true).
+  const postgresScenarios = scenarios.filter(s => s.store === 'postgres')
+  if (postgresScenarios.length > 0) {
+    const missing = missingPostgres('the bench\'s PostgreSQL scenarios')
+    if (missing !== null) {
+      notes.push(`${missing}, so every PostgreSQL scenario was SKIPPED: ${postgresScenarios.map(s => s.name).join(', ')}`)
+      output.log('PostgreSQL: none available (set DATABASE_URL or run one on 127.0.0.1:5432): SKIPPING every PostgreSQL scenario')
+      scenarios = scenarios.filter(s => s.store !== 'postgres')
+    } else {
+      output.log(`PostgreSQL: ${redactUrl(benchDatabaseUrl())}, schema ${BENCH_SCHEMA} (dropped after the run)`)
+      notes.push(`PostgreSQL at ${redactUrl(benchDatabaseUrl())}, schema ${BENCH_SCHEMA}, dropped after the run; its backends are not pinned and share both CPUs`)
+    }
+  }
+
   const known = await knownSettings()
   for (const s of scenarios) {
     const ignored = known === null ? [] : Object.keys(s.env).filter(k => !known.has(k))
@@ -265,6 +282,7 @@ async function main (): Promise<number> {
     output.done()
   }
   await redis?.close()
+  if (scenarios.some(s => s.store === 'postgres')) await dropBenchSchema()
 
   const failures = [
     ...results.filter(r => r.status === 'failed').map(r => `${r.name}: ${r.failures.join('; ')}`),
@@ -338,3 +356,14 @@ main().then(code => { process.exit(code) }, (err: unknown) => {
   console.error(`bench: ${(err as Error).message}`)
   process.exit(2)
 })
+
+/** A database URL without its password, for the output and the report. */
+function redactUrl (url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password !== '') u.password = '***'
+    return u.toString()
+  } catch {
+    return '(unparsable DATABASE_URL)'
+  }
+}

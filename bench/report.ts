@@ -111,8 +111,8 @@ function cpuRowsOf (report: BenchReport, bold: boolean): { columns: Column[], ro
     { title: 'scenario', right: false },
     { title: 'rounds', right: true },
     { title: 'server µs CPU/req', right: true },
-    { title: 'Redis µs CPU/req', right: true },
-    { title: 'server+Redis µs/req', right: true },
+    { title: 'store µs CPU/req (Redis or PostgreSQL)', right: true },
+    { title: 'server+store µs/req', right: true },
     { title: 'store round trips/req', right: true },
     { title: 'req/s', right: true },
     { title: 'x baseline', right: true },
@@ -284,14 +284,14 @@ export function markdown (report: BenchReport): string {
   }
   out.push('## CPU time per request (min / **median** / max over the rounds)')
   out.push('')
-  out.push(`Each round measures every scenario once, in the same order (interleaved, never all rounds of one scenario in a row). Server: utime + stime of the server process (/proc/<pid>/stat) over the measured window / requests completed (resolution: one clock tick, 1/${clockTicksOf(report)} s, per window). Redis: INFO cpu (used_cpu_user + used_cpu_sys) delta over the same window / requests, Redis scenarios only. Store round trips: x-auth-store-ops where the server sends it, else Redis commands per request; 0 for an embedded store. "x baseline" is per round against the baseline of the same round.`)
+  out.push(`Each round measures every scenario once, in the same order (interleaved, never all rounds of one scenario in a row). Server: utime + stime of the server process (/proc/<pid>/stat) over the measured window / requests completed (resolution: one clock tick, 1/${clockTicksOf(report)} s, per window). Store: Redis's INFO cpu (used_cpu_user + used_cpu_sys) delta over the same window / requests for the Redis scenarios; for the PostgreSQL scenarios, utime + stime of the backend processes serving the scenario's connections (pids from pg_stat_activity by application_name, /proc/<pid>/stat; the database is not pinned and shares both CPUs). Store round trips: x-auth-store-ops where the server sends it, else Redis commands per request; 0 for an embedded store. "x baseline" is per round against the baseline of the same round.`)
   out.push('')
   {
     const t = cpuRowsOf(report, true)
     out.push(mdTable(t.columns.map(c => c.title), t.rows, t.columns.map(c => c.right)))
   }
   out.push('')
-  out.push('Per round (server µs + Redis µs CPU per request, req/s):')
+  out.push('Per round (server µs + store µs CPU per request (Redis, or the PostgreSQL backends), req/s):')
   out.push('')
   {
     const rounds = Math.max(0, ...report.scenarios.map(r => r.load?.runs.length ?? 0))

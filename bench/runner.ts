@@ -1,3 +1,4 @@
+import { backendTicks, cpuPerRequest } from './postgres.js'
 import type { Redis } from 'ioredis'
 import { BENCH_PASSWORD, benchUser } from '../harness/fixtures.js'
 import { loginUsers } from './credentials.js'
@@ -52,7 +53,7 @@ export interface RunFigures {
   serverCpuUs: number | null
   /** The window's server CPU in clock ticks: the resolution is one tick (1/CLK_TCK s) over the whole window. */
   serverCpuTicks: number | null
-  /** Redis CPU (INFO cpu used_cpu_user + used_cpu_sys delta) per completed request, µs; null without Redis. */
+  /** Store CPU per completed request, µs: Redis (INFO cpu used_cpu_user + used_cpu_sys delta) or, for the PostgreSQL scenarios, the backends serving the scenario (/proc of the pids pg_stat_activity lists); null without either. */
   redisCpuUs: number | null
   /** serverCpuUs + redisCpuUs (Redis counted as 0 where the scenario has no Redis). */
   totalCpuUs: number | null
@@ -426,20 +427,24 @@ export async function measureRound (prepared: PreparedScenario, round: number, r
     result.failures.push(...failuresOf(`warm-up ${round}`, warm))
     const before = redis === null ? null : await commandStats(redis)
     const redisCpuBefore = redis === null ? null : await redisCpuSeconds(redis)
+    // PostgreSQL: the CPU of the backends serving this scenario's connections (its store column).
+    const dbBefore = result.store === 'postgres' ? await backendTicks(result.name) : null
     const ticksBefore = processTicks(server.pid)
     const r = await runLoad({ ...load, durationSec: settings.durationSec })
     const ticksAfter = processTicks(server.pid)
     const redisCpuAfter = redis === null ? null : await redisCpuSeconds(redis)
+    const dbAfter = result.store === 'postgres' ? await backendTicks(result.name) : null
+    const dbSec = dbBefore === null || dbAfter === null ? null : (cpuPerRequest(dbBefore, dbAfter, 1) ?? null)
     const delta = before === null ? null : commandDelta(before, await commandStats(redis!))
     output.done()
     result.failures.push(...failuresOf(`round ${round}`, r))
     const f = figures(round, r, delta, {
       serverTicks: ticksBefore === null || ticksAfter === null ? null : ticksAfter - ticksBefore,
-      redisSec: redisCpuBefore === null || redisCpuAfter === null ? null : redisCpuAfter - redisCpuBefore
+      redisSec: dbSec ?? (redisCpuBefore === null || redisCpuAfter === null ? null : redisCpuAfter - redisCpuBefore)
     })
     prepared.runs.push(f)
     const us = (v: number | null): string => v === null ? '-' : v.toFixed(0)
-    output.log(`  ${label} round ${round}/${rounds}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, CPU/req server ${us(f.serverCpuUs)} µs + Redis ${us(f.redisCpuUs)} µs, ops ${f.headerOpsPerRequest?.toFixed(2) ?? '-'} (header) ${f.redisCommandsPerRequest?.toFixed(2) ?? '-'} (redis)`)
+    output.log(`  ${label} round ${round}/${rounds}: ${Math.round(f.rps)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, CPU/req server ${us(f.serverCpuUs)} µs + ${result.store === 'postgres' ? 'PostgreSQL' : 'Redis'} ${us(f.redisCpuUs)} µs, ops ${f.headerOpsPerRequest?.toFixed(2) ?? '-'} (header) ${f.redisCommandsPerRequest?.toFixed(2) ?? '-'} (redis)`)
   } catch (err) {
     output.done()
     result.failures.push(`round ${round}: ${(err as Error).message}`)
