@@ -47,7 +47,8 @@ async function main (): Promise<void> {
     }
     if (err instanceof StoreUnavailableError) {
       const cause = (err.cause as Error | undefined)?.message ?? 'no answer'
-      console.error(`config error: REDIS_URL: cannot reach ${config.redisUrl} (${cause}); start Redis or use STORE=memory`)
+      const [name, target] = config.redisClusterNodes.length > 0 ? ['REDIS_CLUSTER_NODES', config.redisClusterNodes.map(n => `${n.host}:${n.port}`).join(',')] : ['REDIS_URL', config.redisUrl]
+      console.error(`config error: ${name}: cannot reach ${target} (${cause}); start Redis or use STORE=memory`)
       process.exit(2)
     }
     throw err

@@ -210,4 +210,4 @@ forEachStore(t, async (t, store) => {
     t.equal(refreshed.body.expires_in, 1)
     t.equal((await l.client.get('/jwt/api/me', { bearer: refreshed.body.access_token })).status, 200)
   })
-})
+}, { cluster: true })

@@ -276,7 +276,7 @@ forEachStore(t, async (t, store) => {
     const r = await s.client().get('/session/api/me', { headers: { cookie: `sid=${foreign.cookies.get('sid')!}` } })
     t.equal(r.body.error, 'invalid_credentials', 'a cookie signed with another secret')
   })
-})
+}, { cluster: true })
 
 redisTest(t, 'two instances on one Redis share sessions', async t => {
   const a = await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', KEY_PREFIX: 'test:shared-instances:' })

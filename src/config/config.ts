@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ConfigError } from './config-error.js'
-import { isLoopbackHost, SERVER_OPTIONS, USER_OPTIONS, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
+import { isLoopbackHost, SERVER_OPTIONS, USER_OPTIONS, type ClusterNodeAddress, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
 import { fail, reader, type Env, type LoginRateLimit, type Option, type Read } from './options.js'
 import { SESSION_OPTIONS, sessionConfig, type SessionConfig } from '../strategies/session/options.js'
 import { JWT_OPTIONS, jwtConfig, type JwtConfig } from '../strategies/jwt/options.js'
 
 // Where each piece is declared; re-exported so the rest of the app imports configuration from here.
 export { ConfigError, isLoopbackHost }
-export { STORE_KINDS, STRATEGY_NAMES, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
+export { STORE_KINDS, STRATEGY_NAMES, type ClusterNodeAddress, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
 export type { LoginRateLimit } from './options.js'
 export { SESSION_REDIS_STORES, type SessionConfig, type SessionRedisStore } from '../strategies/session/options.js'
 export { JWT_ALGORITHMS, REVOCATION_MODES, type JwtAlgorithm, type JwtConfig, type RevocationMode } from '../strategies/jwt/options.js'
@@ -18,6 +18,8 @@ export interface Config {
   strategies: StrategyName[]
   store: StoreKind
   redisUrl: string
+  /** REDIS_CLUSTER_NODES: with STORE=redis and at least one node, the store is a Redis Cluster (REDIS_URL unused). */
+  redisClusterNodes: ClusterNodeAddress[]
   keyPrefix: string
   host: string
   port: number
@@ -113,6 +115,9 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
   const strategies = read(s.strategies)
   const store = read(s.store)
   const redisUrl = read(s.redisUrl)
+  const redisClusterNodes = read(s.redisClusterNodes)
+  // A cluster named for a memory store would silently keep nothing shared: almost surely a forgotten STORE.
+  if (redisClusterNodes.length > 0 && store !== 'redis') throw new ConfigError(`REDIS_CLUSTER_NODES: set, but STORE=${store}; set STORE=redis to use the cluster, or unset REDIS_CLUSTER_NODES`)
   const keyPrefix = read(s.keyPrefix)
   const host = read(s.host)
   const loopback = isLoopbackHost(host)
@@ -150,6 +155,7 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     strategies,
     store,
     redisUrl,
+    redisClusterNodes,
     keyPrefix,
     host,
     port,

@@ -8,7 +8,7 @@ export { MemoryKvStore } from './memory-store.js'
 export { RedisKvStore } from './redis-store.js'
 
 /** Opens the store the configuration names. Redis must answer now: the server never starts half-configured. */
-export async function openStore (config: Pick<Config, 'store' | 'redisUrl' | 'keyPrefix'>): Promise<KvStore> {
+export async function openStore (config: Pick<Config, 'store' | 'redisUrl' | 'redisClusterNodes' | 'keyPrefix'>): Promise<KvStore> {
   if (config.store === 'memory') return new MemoryKvStore(config.keyPrefix)
-  return await RedisKvStore.connect({ url: config.redisUrl, prefix: config.keyPrefix })
+  return await RedisKvStore.connect({ url: config.redisUrl, clusterNodes: config.redisClusterNodes, prefix: config.keyPrefix })
 }

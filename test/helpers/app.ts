@@ -6,7 +6,7 @@ import { startInProcess } from '../../harness/in-process.js'
 import { HARNESS_ENV, startServer, type ServerProcess } from '../../harness/server.js'
 import { Client } from './http.js'
 import { TEST_JWT_SECRET } from './jwt.js'
-import { deleteKeys, redisSkip, testRedisUrl } from './redis.js'
+import { clusterSkip, deleteClusterKeys, deleteKeys, redisSkip, testClusterNodes, testRedisUrl } from './redis.js'
 
 export interface TestApp {
   app: FastifyInstance
@@ -31,7 +31,7 @@ export function testEnv (env: Record<string, string> = {}): Record<string, strin
   }
 }
 
-export type Store = 'memory' | 'redis'
+export type Store = 'memory' | 'redis' | 'redis-cluster'
 export const STORES: readonly Store[] = ['memory', 'redis']
 
 /**
@@ -42,6 +42,11 @@ export const STORES: readonly Store[] = ['memory', 'redis']
  */
 export async function startApp (t: Test, env: Record<string, string> = {}): Promise<TestApp> {
   const full = testEnv(env)
+  // STORE=redis-cluster (forEachStore's third store): STORE=redis on the test process's own Redis Cluster.
+  if (full.STORE === 'redis-cluster') {
+    full.STORE = 'redis'
+    full.REDIS_CLUSTER_NODES ??= await testClusterNodes()
+  }
   if (full.STORE === 'redis' && full.REDIS_URL === undefined) full.REDIS_URL = await testRedisUrl()
   const { app, config, url } = await startInProcess(full)
   let closed = false
@@ -49,7 +54,8 @@ export async function startApp (t: Test, env: Record<string, string> = {}): Prom
     if (closed) return
     closed = true
     await app.close()
-    if (config.store === 'redis') await deleteKeys(config.redisUrl, config.keyPrefix)
+    if (config.store === 'redis' && full.REDIS_CLUSTER_NODES !== undefined) await deleteClusterKeys(full.REDIS_CLUSTER_NODES, config.keyPrefix)
+    else if (config.store === 'redis') await deleteKeys(config.redisUrl, config.keyPrefix)
   }
   t.teardown(close)
   return { app, config, url, client: () => new Client(url), close }
@@ -71,12 +77,16 @@ export async function startProcess (t: Test, env: Record<string, string> = {}): 
   return server
 }
 
-/** Why a test on `store` cannot run here (no Redis: see redisSkip), or false. */
-export const storeSkip = (store: Store): string | false => store === 'redis' ? redisSkip() : false
+/** Why a test on `store` cannot run here (no Redis, or no redis-server/redis-cli for a cluster), or false. */
+export const storeSkip = (store: Store): string | false => store === 'redis' ? redisSkip() : store === 'redis-cluster' ? clusterSkip() : false
 
-/** Runs `body` once per store, as subtests named after it; the redis one is skipped where there is no Redis. */
-export function forEachStore (t: Test, body: (t: Test, store: Store) => Promise<void>): void {
-  for (const store of STORES) {
+/**
+ * Runs `body` once per store, as subtests named after it; the redis one is skipped where there is no
+ * Redis. `cluster: true` adds a third run, `redis-cluster`, on a 3-master Redis Cluster of the test
+ * process's own (startApp turns STORE=redis-cluster into STORE=redis with REDIS_CLUSTER_NODES).
+ */
+export function forEachStore (t: Test, body: (t: Test, store: Store) => Promise<void>, options: { cluster?: boolean } = {}): void {
+  for (const store of options.cluster === true ? [...STORES, 'redis-cluster' as const] : STORES) {
     t.test(`store=${store}`, { skip: storeSkip(store) }, async t => { await body(t, store) })
   }
 }
