@@ -22,7 +22,7 @@ forEachStore(t, async (t, store) => {
     t.equal((await c.post('/jwt/login', bob)).status, 200, 'other accounts unaffected')
     t.ok(await waitFor(async () => (await c.post('/session/login', alice)).status === 200, 5000, 200), 'the window ends')
   })
-})
+}, { cluster: true })
 
 t.test('per client address, with TRUST_PROXY deciding whether X-Forwarded-For counts', async t => {
   const s = await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m', TRUST_PROXY: '1' })

@@ -24,6 +24,8 @@ import type { Client, Reply } from './helpers/http.js'
 import { watchProcess } from './helpers/fuzz.js'
 import { admin, alice, bob, decodeJwt, jwtLogin } from './helpers/jwt.js'
 import { clusterSkip, startRedisCluster, type RedisCluster } from './helpers/redis.js'
+import { StoreUnavailableError, type MemoryKvStore } from '../src/stores/index.js'
+import { SESSION_KEYS } from '../src/strategies/session/session-records.js'
 
 function clusterTest (name: string, fn: (t: Test) => Promise<void>): void {
   t.test(name, { skip: clusterSkip() }, fn)
@@ -247,6 +249,9 @@ clusterTest('Redis\' default, full coverage: once a master is marked failed ever
   t.teardown(async () => { await cluster.dispose() })
   const clients = masterClients(t, cluster)
   const app = await startApp(t, { STORE: 'redis', REDIS_CLUSTER_NODES: cluster.nodes, JWT_REVOCATION: 'denylist' })
+  // connect-redis hands ioredis's own errors (CLUSTERDOWN) to @fastify/session: the error handler maps them.
+  const plugin = await startApp(t, { STORE: 'redis', REDIS_CLUSTER_NODES: cluster.nodes, AUTH_STRATEGIES: 'session', SESSION_REDIS_STORE: 'connect-redis' })
+  const pluginSession = await sessionLogin(plugin, alice)
   const down = 0
   const probes: Probe[] = []
   for (let i = 0; i < 40 && !probes.some(p => p.owner !== down); i++) {
@@ -266,10 +271,68 @@ clusterTest('Redis\' default, full coverage: once a master is marked failed ever
     t.equal(r.body?.error, 'store_unavailable')
   }
   t.equal((await app.client().get('/ready')).status, 503, '/ready: 503')
+  const viaPlugin = await pluginSession.get('/session/api/me')
+  t.equal(viaPlugin.status, 503, 'cluster down: a connect-redis session: 503')
+  t.equal(viaPlugin.body?.error, 'store_unavailable')
   const login = await app.client().post('/session/login', alice)
   t.equal(login.status, 503, 'a login: 503')
 
   await cluster.restart(down)
   t.ok(await waitFor(async () => (await app.client().get('/ready')).status === 200, 30_000, 100), '/ready: 200 again, without a restart')
   for (const probe of alive) t.equal((await probe.send()).status, 200, `back: ${probe.what}: 200`)
+  t.ok([200, 401].includes((await pluginSession.get('/session/api/me')).status), 'back: the connect-redis session answers again')
 })
+
+/**
+ * A session's record and its user's index may live on different masters, so one can fail while the
+ * other answers. Injected store errors (one call, on the memory store) stand in for the master that is
+ * down; the order of the writes decides what is left.
+ */
+t.test('partial failures: a session is never left alive outside its user\'s index', async t => {
+  t.test('ending a session: the record goes first, so a failed end leaves it indexed and revoke-all still ends it', async t => {
+    const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
+    const root = await sessionLogin(s, admin)
+    const laptop = await sessionLogin(s, alice)
+    const phone = await sessionLogin(s, alice)
+    const record = SESSION_KEYS.session(sessionIdOf(phone))
+    const device = (await laptop.get('/session/devices')).body.find((d: { current: boolean }) => !d.current)
+    failOnce(t, s, 'del', key => key === record)
+    const removal = await laptop.delete(`/session/devices/${device.id as string}`)
+    t.equal(removal.status, 503, 'ending the other device fails: its record\'s master is down')
+    t.equal(removal.body.error, 'store_unavailable')
+    t.equal((await root.post('/admin/users/alice/revoke')).status, 200)
+    const me = await phone.get('/session/api/me')
+    t.equal(me.status, 401, 'revoke-all found the session in the index and ended it')
+    t.equal(me.body.error, 'session_revoked')
+  })
+
+  t.test('a login whose index write fails deletes its new record again', async t => {
+    const s = await startApp(t, { AUTH_STRATEGIES: 'session' })
+    const store = s.app.svj.store as MemoryKvStore
+    await sessionLogin(s, alice) // the user records exist from here on
+    const before = store.size
+    failOnce(t, s, 'setAdd', key => key.startsWith('user-sessions:'))
+    const login = await s.client().post('/session/login', alice)
+    t.equal(login.status, 503, 'the login fails: the index\'s master is down')
+    t.equal(store.size, before, 'no session record was left behind (none outside the index)')
+  })
+})
+
+/** The next call of `method` on a key `match` accepts fails as an unreachable store would. */
+function failOnce (t: Test, s: TestApp, method: 'del' | 'setAdd', match: (key: string) => boolean): void {
+  const store = s.app.svj.store
+  const real = (store[method] as (...args: unknown[]) => Promise<unknown>).bind(store)
+  let left = 1
+  Object.defineProperty(store, method, {
+    configurable: true,
+    writable: true,
+    value: async (...args: unknown[]): Promise<unknown> => {
+      if (left > 0 && match(args[0] as string)) {
+        left--
+        throw new StoreUnavailableError(new Error('injected: this key\'s master is down'))
+      }
+      return await real(...args)
+    }
+  })
+  t.teardown(() => { delete (store as unknown as Record<string, unknown>)[method] })
+}
