@@ -6,6 +6,7 @@ import { loginGuard } from './auth/login-guard.js'
 import { principalPlugin } from './auth/principal.js'
 import { anyStrategy, requireAuth } from './auth/require-auth.js'
 import { errorHandler } from './plugins/error-handler.js'
+import { lazyChildLogger } from './plugins/request-logger.js'
 import { securityHeaders } from './plugins/security-headers.js'
 import { adminRoutes } from './routes/admin-routes.js'
 import { demoRoutes } from './routes/demo-routes.js'
@@ -99,6 +100,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
     const app = Fastify({
       logger: options.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, ...(options.logStream === undefined ? {} : { stream: options.logStream }) },
+      // Request loggers are created on first use: most requests never log at the default levels.
+      childLoggerFactory: lazyChildLogger,
       trustProxy: fastifyTrustProxy(config.trustProxy),
       // Bodies are validated as sent: no type coercion, unknown properties rejected rather than dropped.
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },

@@ -47,6 +47,11 @@ forEachStore(t, async (t, store) => {
     t.ok(record, 'the store holds the session record under that id')
     t.match(JSON.parse(record ?? '{}'), { auth: { username: 'alice', role: 'user', userId: user.id } })
     t.equal(JSON.parse(record ?? '{}').auth.userAgent.length, 200, 'the user agent is kept (truncated) server-side, not in the cookie')
+    const stored = JSON.parse(record ?? '{}') as { rev: number, cookie: Record<string, unknown> }
+    t.same(Object.keys(stored), ['rev', 'cookie', 'auth'], 'the record holds its revision, its cookie lifetime and the login, nothing else')
+    t.same(Object.keys(stored.cookie).sort(), ['expires', 'originalMaxAge'], 'of the cookie only what differs between sessions (the rest is configuration)')
+    t.ok(new Date(stored.cookie.expires as string).getTime() > Date.now(), 'with its expiry')
+    t.ok(await s.app.svj.store.ttl(`sess:${id}`) > 0, 'and the record expires with the cookie')
 
     // Size does not follow the session's content: a short user agent, another user, a role change.
     const other = s.client()

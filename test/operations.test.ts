@@ -60,6 +60,25 @@ t.test('logs never contain passwords, cookies or tokens', async t => {
   }
 })
 
+t.test('request logs: every line of a request carries its reqId; at warn nothing per request is written', async t => {
+  for (const level of ['info', 'warn'] as const) {
+    const lines: string[] = []
+    const config = loadConfig(testEnv({ AUTH_STRATEGIES: 'session', LOG_LEVEL: level }))
+    const app = await buildApp(config, { logStream: { write: line => { lines.push(line) } } })
+    t.teardown(async () => { await app.close() })
+    const before = lines.length
+    const r = await app.inject({ method: 'GET', url: '/session/api/me' })
+    t.equal(r.statusCode, 401)
+    const requestLines = lines.slice(before).map(l => JSON.parse(l) as { reqId?: string, msg?: string })
+    if (level === 'info') {
+      t.same(requestLines.map(l => l.msg), ['incoming request', 'request completed'], 'info: the request is logged')
+      t.ok(requestLines.every(l => typeof l.reqId === 'string' && l.reqId === requestLines[0]!.reqId), 'both lines carry the same reqId')
+    } else {
+      t.same(requestLines, [], 'warn: no per-request line')
+    }
+  }
+})
+
 ownRedisTest(t, 'Redis down: 503 store_unavailable (fail closed), then recovery without a restart', async t => {
   const redis = await startOwnRedis({ persist: true })
   t.teardown(async () => { await redis.dispose() })

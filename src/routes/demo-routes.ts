@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import fp from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
+import { addHeaders, pageHeaders } from '../plugins/security-headers.js'
 import type { FastifyInstance, FastifyReply, onSendHookHandler } from 'fastify'
 import { secureCookies } from '../auth/cookie-policy.js'
 import type { Config } from '../config/config.js'
@@ -45,13 +46,14 @@ function redactSetCookie (header: string): string {
 }
 
 /** Route-level onSend hook: runs after every scope's hooks, so the session cookie is already set. */
-const exposeSetCookie: onSendHookHandler = async function exposeSetCookie (_request, reply, payload) {
+// A callback hook, not an async one: it runs on every route in demo mode and rarely has work to do.
+const exposeSetCookie: onSendHookHandler = function exposeSetCookie (_request, reply, payload, done) {
   const set = reply.getHeader('set-cookie')
   if (set !== undefined) {
     const list = Array.isArray(set) ? set : [String(set)]
     reply.header('x-demo-set-cookie', list.map(redactSetCookie).join(' | '))
   }
-  return payload
+  done(null, payload)
 }
 
 interface Loot extends StolenCredential { strategy: Strategy, stolenAt: number }
@@ -85,7 +87,11 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
   })
 
   if (existsSync(PUBLIC_DIR)) {
-    await app.register(fastifyStatic, { root: PUBLIC_DIR, wildcard: false, index: 'index.html' })
+    // The page's documents get the full document header set; everything else keeps the API's.
+    await app.register(async function page (scope) {
+      addHeaders(scope, pageHeaders(config.cookieSecure === true))
+      await scope.register(fastifyStatic, { root: PUBLIC_DIR, wildcard: false, index: 'index.html' })
+    })
   } else {
     app.get('/', async () => { throw new AppError('page_not_built', 'the demo page is built by `npm run build` (dist/public is missing)') })
   }

@@ -49,6 +49,15 @@ export function allowCreation (auth: object): void {
   creatable.add(auth)
 }
 
+/**
+ * The part of @fastify/session's cookie that differs between sessions. The rest (path, secure, sameSite,
+ * httpOnly, domain) is the app's cookie configuration, which @fastify/session merges back in when it
+ * restores a session: storing it would only make every record longer to write, keep and parse.
+ */
+function storedCookie (cookie: any): StoredSession['cookie'] {
+  return { originalMaxAge: cookie?.originalMaxAge ?? null, expires: cookie?.expires ?? null }
+}
+
 /** `{"rev":N,`: the start of a record written at revision N (`rev` is serialised first on purpose). */
 const revisionPrefix = (rev: unknown): string => typeof rev === 'number' ? `{"rev":${rev},` : '{"cookie":'
 
@@ -73,9 +82,9 @@ export class KvSessionStore implements SessionStore {
   }
 
   set (sessionId: string, session: any, callback: Callback): void {
-    const { rev, ...data } = session
+    const { rev, cookie, ...data } = session
     const next = typeof rev === 'number' ? rev + 1 : 1
-    const value = JSON.stringify({ rev: next, ...data })
+    const value = JSON.stringify({ rev: next, cookie: storedCookie(cookie), ...data })
     const key = sessionKey(sessionId)
     const written = (): void => {
       session.rev = next
@@ -83,13 +92,13 @@ export class KvSessionStore implements SessionStore {
     }
     if (data.auth !== undefined && creatable.has(data.auth)) {
       creatable.delete(data.auth)
-      this.kv.setIfAbsent(key, value, ttlOf(data)).then(created => {
+      this.kv.setIfAbsent(key, value, ttlOf({ cookie })).then(created => {
         if (created) written()
         else callback(new Error('session id collision: a record with the new id already exists'))
       }, callback)
       return
     }
-    this.kv.setIfCurrent(key, revisionPrefix(rev), value, ttlOf(data), sessionEndKey(sessionId)).then(result => {
+    this.kv.setIfCurrent(key, revisionPrefix(rev), value, ttlOf({ cookie }), sessionEndKey(sessionId)).then(result => {
       if (result === 'written') written()
       else callback(new SessionWriteDropped(result === 'changed' ? 'stale' : 'ended'))
     }, callback)

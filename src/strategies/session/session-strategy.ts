@@ -65,6 +65,12 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
   async function writeBack (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const session = request.session
     if (session === null || typeof session?.save !== 'function') return payload
+    if (unchanged.has(session)) {
+      // authenticate() already knows nothing needs writing. Without a session, @fastify/session's onSend
+      // returns at once instead of hashing the whole record again to find that out.
+      request.session = null as never
+      return payload
+    }
     if (!session.isModified() && !(rolling && session.auth !== undefined)) return payload
     // @fastify/session neither writes nor sends a Secure cookie over plain http; nor does this.
     if (session.cookie.secure === true && request.protocol !== 'https') return payload
@@ -78,6 +84,15 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
     }
     return payload
   }
+
+  /**
+   * Sessions whose record authenticate() read and left as it was (no touch due, not rolling, signed with
+   * the current secret). @fastify/session detects changes by hashing the whole record (serialise +
+   * SHA-256) on every response, twice counting this strategy's own check; for these the answer is
+   * already known. A handler that changes `request.session` after authenticate() must save it itself:
+   * none does (the protected routes never see the session; logout and device routes destroy it).
+   */
+  const unchanged = new WeakSet<object>()
 
   async function rejectMissing (request: FastifyRequest): Promise<never> {
     const raw = request.cookies[cookieName]
@@ -111,8 +126,9 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
       auth.lastSeenAt = now
       session.cookie.maxAge = Math.min(idleTtlMs, auth.createdAt + absoluteTtlMs - now)
     }
-    // @fastify/session writes the record back in onSend when it changed (or always, when rolling).
+    // writeBack saves the record in onSend when it changed (or always, when rolling).
     if (rolling || auth.lastSeenAt === now) request.authStoreOps++
+    else unchanged.add(session)
     request.principal = { userId: auth.userId, username: auth.username, role: auth.role, strategy: name, loginId: auth.handle }
   }
 
