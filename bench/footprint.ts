@@ -4,7 +4,7 @@ import { scanKeys } from './redis.js'
 
 /** One key a login created, with what it costs in Redis. */
 export interface FootprintKey {
-  /** The key with the prefix removed and its id replaced by <id>, e.g. `sess:<id>`. */
+  /** The key with the prefix removed and its ids replaced by <id>, e.g. `sess:{<id>}`. */
   pattern: string
   type: string
   /** `MEMORY USAGE <key> SAMPLES 0`: bytes Redis spends on the key, value and overhead. */

@@ -51,7 +51,7 @@ forEachStore(t, async (t, store) => {
     t.same(Object.keys(stored), ['rev', 'cookie', 'auth'], 'the record holds its revision, its cookie lifetime and the login, nothing else')
     t.same(Object.keys(stored.cookie).sort(), ['expires', 'originalMaxAge'], 'of the cookie only what differs between sessions (the rest is configuration)')
     t.ok(new Date(stored.cookie.expires as string).getTime() > Date.now(), 'with its expiry')
-    t.ok(await s.app.svj.store.ttl(`sess:${id}`) > 0, 'and the record expires with the cookie')
+    t.ok(await s.app.svj.store.ttl(SESSION_KEYS.session(id)) > 0, 'and the record expires with the cookie')
 
     // Size does not follow the session's content: a short user agent, another user, a role change.
     const other = s.client()
