@@ -5,6 +5,9 @@ import { admin, alice, bob, decodeJwt, jwtLogin, TEST_JWT_SECRET } from './helpe
 
 const CLAIMS = ['aud', 'exp', 'iat', 'iss', 'jti', 'preferred_username', 'role', 'sid', 'sub', 'ver']
 
+// Three runs (memory, Redis, a Redis Cluster): twice the default budget per test file.
+t.setTimeout(240_000)
+
 forEachStore(t, async (t, store) => {
   const env = { STORE: store, AUTH_STRATEGIES: 'session,jwt' }
 

@@ -7,6 +7,9 @@ import { addressKey } from '../src/auth/login-guard.js'
 const wrong = { username: 'alice', password: 'wrong-password' }
 const from = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } })
 
+// Three runs (memory, Redis, a Redis Cluster): twice the default budget per test file.
+t.setTimeout(240_000)
+
 forEachStore(t, async (t, store) => {
   t.test('per username: a user\'s own logins never lock them out, on both strategies', async t => {
     const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/3s', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })

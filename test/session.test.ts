@@ -10,6 +10,9 @@ async function loggedIn (s: TestApp, who: { username: string, password: string }
   return c
 }
 
+// Three runs (memory, Redis, a Redis Cluster): twice the default budget per test file.
+t.setTimeout(240_000)
+
 forEachStore(t, async (t, store) => {
   const env = { STORE: store, AUTH_STRATEGIES: 'session' }
 
