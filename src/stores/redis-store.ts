@@ -222,9 +222,9 @@ export class RedisKvStore implements KvStore {
   }
 
   /**
-   * One node: PING. A Cluster: the cluster itself says its state is ok, and every master that owns
-   * slots in the client's slot map answers a PING; one master down means part of the users cannot be
-   * served, so the store is not ready.
+   * One node: PING. A Cluster: every master that owns slots in the client's slot map answers CLUSTER
+   * INFO with `cluster_state:ok`. One master down means part of the users cannot be served; a master
+   * that just restarted refuses its slots (CLUSTERDOWN) until it has rejoined, and says so here.
    */
   async ping (): Promise<void> {
     const client = this.client
@@ -233,15 +233,14 @@ export class RedisKvStore implements KvStore {
       return
     }
     await this.run(async () => {
-      const info = await client.cluster('INFO')
-      if (!/^cluster_state:ok\r?$/m.test(info)) throw new Error('cluster_state is not ok')
       const owners = new Set(client.slots.map(nodes => nodes[0]).filter(key => key !== undefined))
       if (owners.size === 0) throw new Error('no slot map yet')
       const masters = new Map(client.nodes('master').map(node => [`${node.options.host ?? ''}:${node.options.port ?? ''}`, node]))
       await Promise.all([...owners].map(async owner => {
         const node = masters.get(owner)
         if (node === undefined) throw new Error(`no connection to master ${owner}`)
-        await node.ping()
+        const info = await node.cluster('INFO')
+        if (!/^cluster_state:ok\r?$/m.test(info)) throw new Error(`master ${owner}: cluster_state is not ok`)
       }))
     })
   }
