@@ -5,14 +5,33 @@ import { AppError } from '../errors.js'
 
 type Authenticate = Strategy['authenticate']
 
-/** onRequest hook for protected routes: authenticate, and always report the store round trips it cost. */
+/**
+ * onRequest hook for protected routes: authenticate, and always report the store round trips it cost.
+ * A callback hook, so a strategy that decides without the store (a verified JWT in `none` mode, a
+ * session in the memory store) answers synchronously and no promise is made per request.
+ */
 export function requireAuth (authenticate: Authenticate) {
-  return async function requireAuthHook (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return function requireAuthHook (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    let pending: void | Promise<void>
     try {
-      await authenticate(request, reply)
-    } finally {
+      pending = authenticate(request, reply)
+    } catch (err) {
       reply.header(STORE_OPS_HEADER, request.authStoreOps)
+      done(err as Error)
+      return
     }
+    if (pending === undefined) {
+      reply.header(STORE_OPS_HEADER, request.authStoreOps)
+      done()
+      return
+    }
+    pending.then(() => {
+      reply.header(STORE_OPS_HEADER, request.authStoreOps)
+      done()
+    }, (err: unknown) => {
+      reply.header(STORE_OPS_HEADER, request.authStoreOps)
+      done(err as Error)
+    })
   }
 }
 

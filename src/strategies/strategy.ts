@@ -27,7 +27,7 @@ export interface Strategy {
   /** Whether the request carries this strategy's kind of credential at all. */
   presentedBy: (request: FastifyRequest) => boolean
   /** Sets `request.principal` and `request.authStoreOps`, or throws a 401 AppError. */
-  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  authenticate: (request: FastifyRequest, reply: FastifyReply) => void | Promise<void>
   /** Reacts to an account change; returns how many logins it ended (or updated, for a role change). */
   onUserChange: (user: User, change: UserChange) => Promise<number>
   /** What the demo page and runner may show and do with this strategy's credentials (demo mode only). */

@@ -9,6 +9,7 @@ import { accessClaims, bearerToken, verifyAccessToken, type AccessClaims } from 
 import type { JwtKeys } from './jwt-keys.js'
 import type { Issued, RefreshTokens } from './refresh-tokens.js'
 import type { AccessRevocation } from './revocation.js'
+import type { Strategy } from '../strategy.js'
 
 type Transport = 'cookie' | 'body'
 
@@ -17,7 +18,7 @@ interface JwtRoutesOptions {
   keys: JwtKeys
   refreshTokens: RefreshTokens
   revocation: AccessRevocation
-  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  authenticate: Strategy['authenticate']
   cookieName: string
   cookieOptions: { httpOnly: boolean, sameSite: 'strict', path: string, secure: boolean }
 }

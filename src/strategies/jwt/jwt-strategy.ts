@@ -42,15 +42,18 @@ export function createJwtStrategy (deps: StrategyDeps): Strategy {
     bindPreviousKeys(scope.jwt, previousKeys)
   }, { name: 'jwt-credentials', dependencies: ['@fastify/cookie'] })
 
-  async function authenticate (request: FastifyRequest): Promise<void> {
+  /** Synchronous unless the revocation mode reads the store: `none` makes no promise per request. */
+  function authenticate (request: FastifyRequest): void | Promise<void> {
     const token = bearerToken(request.headers.authorization)
     if (token === null) throw unauthorized('missing_credentials', 'log in first: send Authorization: Bearer <access token>', CHALLENGE_MISSING)
     const claims = verifyAccessToken(request.server.jwt, token)
-    if (revocation.storeOpsPerRequest > 0) {
-      request.authStoreOps += revocation.storeOpsPerRequest
-      await revocation.check(claims)
+    const principal = { userId: claims.sub, username: claims.preferred_username, role: claims.role, strategy: name, loginId: claims.sid }
+    if (revocation.storeOpsPerRequest === 0) {
+      request.principal = principal
+      return
     }
-    request.principal = { userId: claims.sub, username: claims.preferred_username, role: claims.role, strategy: name, loginId: claims.sid }
+    request.authStoreOps += revocation.storeOpsPerRequest
+    return revocation.check(claims).then(() => { request.principal = principal })
   }
 
   return {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { assertSameSite } from '../../auth/csrf.js'
 import { loginsOverLimit } from '../../auth/login-limit.js'
 import type { Config } from '../../config/config.js'
@@ -9,13 +9,14 @@ import { loginBodySchema, userResponseSchema, type LoginBody } from '../../route
 import type { UserRepository } from '../../users/user-repository.js'
 import { epochOf, publicUser } from '../../users/user.js'
 import type { SessionRecords } from './session-records.js'
+import type { Strategy } from '../strategy.js'
 import { allowCreation } from './session-stores.js'
 
 interface SessionRoutesOptions {
   config: Config
   records: SessionRecords
   users: UserRepository
-  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  authenticate: Strategy['authenticate']
   cookieName: string
   cookieOptions: { httpOnly: boolean, sameSite: 'lax', path: string, secure: boolean }
 }

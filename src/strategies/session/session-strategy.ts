@@ -9,7 +9,7 @@ import { sessionDemo } from './session-demo.js'
 import { SessionRecords } from './session-records.js'
 import { CountingSessionStore, SessionWriteDropped, createSessionStore, usesConnectRedis } from './session-stores.js'
 import { sessionRoutes } from './session-routes.js'
-import './session-data.js'
+import type { SessionAuth } from './session-data.js'
 
 /**
  * Cookie sessions on @fastify/session. The cookie carries only a signed random id; the record (user,
@@ -105,20 +105,27 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
     throw unauthorized('session_revoked', reason === 'logout' ? 'this session was logged out' : 'this session was ended by a forced logout')
   }
 
-  async function authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function endExpired (request: FastifyRequest, reply: FastifyReply, auth: SessionAuth, absolute: boolean): Promise<never> {
+    await records.end(auth.userId, request.session.sessionId, 'expired')
+    request.session = null as never
+    reply.clearCookie(cookieName, cookieOptions)
+    throw unauthorized('session_expired', absolute
+      ? 'the session reached its absolute lifetime; log in again'
+      : 'the session was idle too long; log in again')
+  }
+
+  /**
+   * Synchronous for a live session: @fastify/session has already read the record (its onRequest hook),
+   * so only a missing or expired one needs the store again, and only then is a promise returned.
+   */
+  function authenticate (request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
     assertSameSite(request, allowedOrigins)
     const session = request.session
     const auth = session?.auth
-    if (auth === undefined) return await rejectMissing(request)
+    if (auth === undefined) return rejectMissing(request)
     const now = Date.now()
-    if (now - auth.createdAt >= absoluteTtlMs || now - auth.lastSeenAt >= idleTtlMs) {
-      await records.end(auth.userId, session.sessionId, 'expired')
-      request.session = null as never
-      reply.clearCookie(cookieName, cookieOptions)
-      throw unauthorized('session_expired', now - auth.createdAt >= absoluteTtlMs
-        ? 'the session reached its absolute lifetime; log in again'
-        : 'the session was idle too long; log in again')
-    }
+    const absolute = now - auth.createdAt >= absoluteTtlMs
+    if (absolute || now - auth.lastSeenAt >= idleTtlMs) return endExpired(request, reply, auth, absolute)
     // A cookie signed with an older SESSION_SECRET: saving the record makes @fastify/session set the
     // cookie again, signed with the current secret (unsaved, it would clear the cookie it cannot match).
     const resign = request.cookies[cookieName] !== session.encryptedSessionId
