@@ -27,6 +27,7 @@ import { startOwnRedis } from './helpers/redis.js'
 import type { Reply } from './helpers/http.js'
 import { admin, bob, decodeJwt, jwtLogin, type JwtLogin } from './helpers/jwt.js'
 import { JWT_KEYS } from '../src/strategies/jwt/store-keys.js'
+import { SESSION_KEYS } from '../src/strategies/session/session-records.js'
 
 type Method = 'get' | 'set' | 'swap' | 'setMembers'
 
@@ -329,7 +330,7 @@ forEachStore(t, async (t, store) => {
     }
     // Store failures injected into this one store method for bob's login indexes (both strategies
     // list them to end the logins); everything else is the real store.
-    const failing = (times: number): ReturnType<typeof intercept> => intercept(t, s.app.svj.store, 'setMembers', key => key.endsWith(bobId), {
+    const failing = (times: number): ReturnType<typeof intercept> => intercept(t, s.app.svj.store, 'setMembers', key => key === JWT_KEYS.userFamilies(bobId) || key === SESSION_KEYS.userSessions(bobId), {
       before: async () => { throw new StoreUnavailableError(new Error('injected failure')) },
       times
     })
