@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke: the teaching demo is also an end-to-end test. Runs every scenario against every strategy with the
 # memory store and with Redis (REDIS_URL, set by .ci/run) and fails when any observed outcome differs from
-# what the strategy promises (npm run demo exits 1). The JSON reports stay in test-artifacts/.
+# what the strategy promises (npm run demo exits 1), then tells three stories in Korean. The reports stay in test-artifacts/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
@@ -19,4 +19,12 @@ for store in memory redis; do
   ' "$out" || rc=1
   [[ $rc -eq 0 ]] || status=1
 done
+# The same runner in Korean (--lang ko): the outcomes are checked as in English, and the narration must be Korean.
+out="test-artifacts/demo-ko.txt"
+NO_COLOR=1 npx tsx demo/run.ts --lang ko --scenario 2,3,7 > "$out"
+rc=$?
+grep -q '결과 .*모두 예상대로' "$out" || { echo "demo --lang ko: no Korean verdict line"; rc=1; }
+grep -q '· alice가 로그아웃합니다' "$out" || { echo "demo --lang ko: no Korean narration"; rc=1; }
+echo "demo --lang ko (scenarios 2, 3, 7): $( [[ $rc -eq 0 ]] && echo 'all as expected, narrated in Korean' || echo FAILED )"
+[[ $rc -eq 0 ]] || status=1
 exit $status

@@ -4,13 +4,15 @@ import { parseArgs } from 'node:util'
 import { machineInfo } from './machine.js'
 import { Output } from './progress.js'
 import { deletePrefix, openBenchRedis, redisPid, type BenchRedis } from './redis.js'
-import { applyRatios, contradictions, contradictionText, cpuTextTable, revocationTable, textTable, writeResults, type BenchReport } from './report.js'
+import { applyRatios, breakdownText, targetText, contradictions, contradictionText, cpuTextTable, revocationTable, textTable, writeResults, type BenchReport } from './report.js'
 import { REVOCATION_TARGETS, runRevocation, type RevocationResult } from './revocation.js'
 import { cpuPlan, clockTicks, pin } from './affinity.js'
 import { PEERS } from './peers/index.js'
 import { finishScenario, measureRound, preparePeer, prepareScenario, type BenchSettings, type PreparedScenario, type ScenarioResult } from './runner.js'
-import { SCENARIOS, selectScenarios } from './scenarios.js'
+import { allScenarios, selectScenarios } from './scenarios.js'
 import { SNAPSHOT_DIR, snapshotServerBuild } from './server-process.js'
+import { computeBreakdown } from './breakdown/compute.js'
+import { runStoreRtt, type StoreRttResult, type StoreRttSettings } from './store-rtt.js'
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -18,7 +20,8 @@ Starts one server process per scenario (node dist/server.js) and per peer (bench
 CPU of its own, logs in distinct users, and loads GET /{strategy}/api/me with autocannon from this process,
 round by round; reports the server's and Redis's CPU time per request. Then checks revocation behaviour.
 
-  --scenarios a,b        scenarios to run (default: all): ${SCENARIOS.map(s => s.name).join(', ')}
+  --scenarios a,b        scenarios to run (default: all): ${allScenarios().map(s => s.name).join(', ')}
+  --no-breakdown         skip the breakdown's bench-only variants (breakdown-*) unless --scenarios names them
   --rounds N             measured rounds; each round runs every scenario once, interleaved (A B C, A B C, ...);
                          min / median / max over the rounds are reported (default 3; --runs is the same)
   --users N              distinct users logged in per scenario (default 1000)
@@ -34,7 +37,13 @@ round by round; reports the server's and Redis's CPU time per request. Then chec
   --out DIR              results directory (default bench/results, bench/results/quick for --quick)
   --cpu-prof             run the servers with --cpu-prof (profiles in bench/results/profiles)
   --no-peers             skip the peers (bench/peers), which otherwise run as extra scenarios
-  --quick                smoke run: about 1 s per scenario, 1 round, 100 users, no growth
+  --store-rtt a,b        added Redis round-trip times in ms (delaying proxy) for the store-at-a-distance step
+                         (default 0,0.5,2; --quick: 2)
+  --no-store-rtt         skip that step
+  --store-rtt-connections N  connections in that step (default 10)
+  --store-rtt-duration S seconds per point in that step (default: --duration, at most 5; warm-up: --warmup, at most 2)
+  --quick                smoke run: about 1 s per scenario, 1 round, one user per connection (50), no growth,
+                         store RTT +2 ms only (0.5 s per point)
   --help                 this text
 
 Redis: REDIS_URL when set (only the bench's own svjbench:* keys are touched), else a throwaway
@@ -45,6 +54,12 @@ function positive (name: string, value: string | undefined, fallback: number, in
   if (value === undefined) return fallback
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`--${name}: expected a positive ${integer ? 'integer' : 'number'}, got '${value}'`)
+  return n
+}
+
+function nonNegative (name: string, value: string): number {
+  const n = Number(value)
+  if (value === '' || !Number.isFinite(n) || n < 0) throw new Error(`--${name}: expected milliseconds >= 0, got '${value}'`)
   return n
 }
 
@@ -64,6 +79,11 @@ async function main (): Promise<number> {
       runs: { type: 'string' },
       rounds: { type: 'string' },
       'no-peers': { type: 'boolean' },
+      'no-breakdown': { type: 'boolean' },
+      'store-rtt': { type: 'string' },
+      'no-store-rtt': { type: 'boolean' },
+      'store-rtt-connections': { type: 'string' },
+      'store-rtt-duration': { type: 'string' },
       users: { type: 'string' },
       connections: { type: 'string' },
       duration: { type: 'string' },
@@ -88,9 +108,11 @@ async function main (): Promise<number> {
   }
   const quick = values.quick === true
   const durationSec = positive('duration', values.duration, quick ? 1 : 10, false)
+  const connections = positive('connections', values.connections, 50)
   const settings: BenchSettings = {
-    users: positive('users', values.users, quick ? 100 : 1000),
-    connections: positive('connections', values.connections, 50),
+    // --quick: one user per connection. The scrypt logins were most of a smoke run's time.
+    users: positive('users', values.users, quick ? connections : 1000),
+    connections,
     durationSec,
     warmupSec: positive('warmup', values.warmup, quick ? 0.5 : 3, false),
     runs: positive(values.rounds === undefined ? 'runs' : 'rounds', values.rounds ?? values.runs, quick ? 1 : 3),
@@ -100,7 +122,15 @@ async function main (): Promise<number> {
     loginConcurrency: positive('login-concurrency', values['login-concurrency'], 8),
     serverNodeArgs: values['cpu-prof'] === true ? ['--cpu-prof', '--cpu-prof-dir', resolve('bench/results/profiles')] : []
   }
-  let scenarios = selectScenarios(values.scenarios === undefined ? null : values.scenarios.split(',').map(s => s.trim()).filter(s => s !== ''))
+  let scenarios = selectScenarios(values.scenarios === undefined ? null : values.scenarios.split(',').map(s => s.trim()).filter(s => s !== ''), { breakdown: values['no-breakdown'] !== true })
+  const storeRtt: StoreRttSettings | null = values['no-store-rtt'] === true
+    ? null
+    : {
+        rttsMs: (values['store-rtt'] ?? (quick ? '2' : '0,0.5,2')).split(',').map(v => nonNegative('store-rtt', v.trim())),
+        connections: positive('store-rtt-connections', values['store-rtt-connections'], 10),
+        durationSec: positive('store-rtt-duration', values['store-rtt-duration'], quick ? 0.5 : Math.min(5, durationSec), false),
+        warmupSec: quick ? 0.25 : Math.min(2, settings.warmupSec)
+      }
   const peers = values['no-peers'] === true ? [] : PEERS
   let revocationTargets = values['no-revocation'] === true ? [] : REVOCATION_TARGETS.filter(t => scenarios.some(s => s.name === t.name))
   const outDir = resolve(values.out ?? (quick ? 'bench/results/quick' : 'bench/results'))
@@ -201,6 +231,17 @@ async function main (): Promise<number> {
   for (let round = 1; round <= settings.runs; round++) {
     for (const p of prepared) await measureRound(p, round, settings.runs)
   }
+  // The store at a distance, while every server is still up (before the refresh path and growth).
+  let storeRttResult: StoreRttResult | null = null
+  const rttTargets = prepared.filter(p => p.server !== null && p.result.store === 'redis')
+  if (storeRtt !== null && storeRtt.rttsMs.length > 0 && rttTargets.length > 0) {
+    if (redis === null) {
+      notes.push('store RTT: SKIPPED (no Redis)')
+    } else {
+      output.log(`store at a distance: +${storeRtt.rttsMs.join(', +')} ms RTT to Redis through a delaying proxy, ${storeRtt.connections} connections, ${storeRtt.durationSec} s per point (+${storeRtt.warmupSec} s warm-up)`)
+      storeRttResult = await runStoreRtt(prepared, { settings: storeRtt, redisUrl: redis.url, output })
+    }
+  }
   const results: ScenarioResult[] = []
   for (const p of prepared) {
     const r = await finishScenario(p)
@@ -208,6 +249,7 @@ async function main (): Promise<number> {
     if (r.status === 'failed') output.log(`  ${r.name} FAILED: ${r.failures.map(f => f.split('\n')[0]).join('; ')}`)
   }
   applyRatios(results)
+  const breakdown = computeBreakdown(results)
 
   let revocation: RevocationResult[] = []
   if (revocationTargets.length > 0) {
@@ -226,12 +268,14 @@ async function main (): Promise<number> {
 
   const failures = [
     ...results.filter(r => r.status === 'failed').map(r => `${r.name}: ${r.failures.join('; ')}`),
+    ...(storeRttResult?.rows ?? []).filter(r => r.failures.length > 0).map(r => `${r.name}: ${r.failures.join('; ')}`),
     ...revocation.filter(r => !r.ok).map(r => `revocation ${r.target}: ${r.error ?? r.events.filter(e => !e.ok).map(e => `${e.event}: ${e.problem ?? ''}`).join('; ')}${r.theft !== null && !r.theft.detected ? '; stolen refresh token not detected' : ''}`)
   ]
   for (const r of results) {
     if (r.load?.spreadWarning === true) notes.push(`${r.name}: requests/s spread ${(r.load.spread * 100).toFixed(0)}% between rounds (over 10%): ${r.load.runs.map(x => Math.round(x.rps)).join(', ')}`)
   }
-  if (quick) notes.push('--quick: 1 short round, 100 users, no growth; a smoke test, not a measurement')
+  if (quick) notes.push(`--quick: 1 short round, ${settings.users} users, no growth; a smoke test, not a measurement`)
+  if (breakdown.some(c => c.steps.some(s => s.rounds < 2))) notes.push('cost breakdown: with fewer than 2 rounds a step has no spread to read it against; steps of a few µs are noise at this resolution')
 
   const finished = new Date()
   const report: BenchReport = {
@@ -246,6 +290,8 @@ async function main (): Promise<number> {
     notes,
     scenarios: results,
     revocation,
+    breakdown,
+    storeRtt: storeRttResult,
     ok: failures.length === 0,
     failures
   }
@@ -256,6 +302,17 @@ async function main (): Promise<number> {
   output.log(cpuTextTable(report))
   output.log('')
   output.log(textTable(report))
+  const targets = targetText(report)
+  if (targets !== '') {
+    output.log('')
+    output.log('Hot-path targets (server CPU per request against the same round\'s reference; median decides):')
+    output.log(targets)
+  }
+  if (breakdown.length > 0) {
+    output.log('')
+    output.log('Where the microseconds go (server µs CPU/req; step = minus the previous step in the same round, median (min … max)):')
+    output.log(breakdownText(breakdown))
+  }
   if (revocation.length > 0) {
     output.log('')
     output.log(revocationTable(revocation))

@@ -1,11 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { renderChart } from './chart.js'
+import { renderChart, renderWaterfall } from './chart.js'
+import type { BreakdownChainResult } from './breakdown/compute.js'
+import type { StoreRttResult } from './store-rtt.js'
 import type { MachineInfo } from './machine.js'
 import { EVENTS, type EventObservation, type RevocationResult } from './revocation.js'
 import type { BenchSettings, ScenarioResult } from './runner.js'
 import { rangeOf, type Range } from './runner.js'
 import { fmtInt, fmtNum, median } from './util.js'
+import { evaluateTargets, TARGET_HEADER, targetRows } from './targets.js'
 
 export interface BenchReport {
   startedAt: string
@@ -19,6 +22,10 @@ export interface BenchReport {
   notes: string[]
   scenarios: ScenarioResult[]
   revocation: RevocationResult[]
+  /** The cost breakdown (bench/breakdown): chains with at least two measured steps. */
+  breakdown?: BreakdownChainResult[]
+  /** The store at a distance (--store-rtt), or null when it did not run. */
+  storeRtt?: StoreRttResult | null
   ok: boolean
   failures: string[]
 }
@@ -76,6 +83,8 @@ export function contradictions (results: readonly ScenarioResult[]): Contradicti
       const rtA = roundTripsOf(a)!
       const rtB = roundTripsOf(b)!
       if (a.kind !== b.kind || a.store !== b.store || a.pluginDefaults || b.pluginDefaults || a.kind === 'peer') continue
+      // Breakdown variants do only part of the work: they are compared as steps, not as rivals.
+      if (a.variant !== undefined || b.variant !== undefined) continue
       if (rtA < rtB + 0.5) continue
       const ca = a.load!.ranges.totalCpuUs!
       const cb = b.load!.ranges.totalCpuUs!
@@ -297,6 +306,16 @@ export function markdown (report: BenchReport): string {
   out.push('')
   out.push('![requests/s and p99 per scenario](latest.svg)')
   out.push('')
+  const targets = evaluateTargets(report.scenarios)
+  if (targets.length > 0) {
+    out.push('## Hot-path targets (server CPU per request, same round)')
+    out.push('')
+    out.push('Each path against the project\'s own unauthenticated route (`baseline`) measured in the same round, the cached modes against `jwt-none`, and that route against bare Fastify; met when the median of the per-round figures meets the target ([bench/README.md](../README.md#hot-path-targets)).')
+    out.push('')
+    out.push(mdTable(TARGET_HEADER, targetRows(targets), [false, false, true, true, false]))
+    out.push('')
+  }
+  out.push(...breakdownMarkdown(report))
   out.push('## Protected route: GET /{strategy}/api/me')
   out.push('')
   const { columns, rows } = rowsOf(report)
@@ -308,6 +327,8 @@ export function markdown (report: BenchReport): string {
   out.push('')
   out.push(mdTable(['scenario', 'commands/request'], report.scenarios.filter(r => r.store === 'redis').map(r => [r.name, commandsCell(r.load?.median.redisCommands ?? null)])))
   out.push('')
+
+  out.push(...storeRttMarkdown(report))
 
   const refresh = report.scenarios.filter(r => r.refresh !== null)
   if (refresh.length > 0) {
@@ -371,6 +392,114 @@ export function markdown (report: BenchReport): string {
   return out.join('\n')
 }
 
+const TAG_TEXT: Record<string, string> = {
+  framework: 'framework',
+  app: 'app',
+  inherent: 'inherent',
+  cache: 'cache',
+  library: 'library',
+  project: 'project'
+}
+
+/** The cost breakdown: one table per chain and the waterfall (<name>.breakdown.svg beside the report). */
+function breakdownMarkdown (report: BenchReport): string[] {
+  const chains = report.breakdown ?? []
+  if (chains.length === 0) return []
+  const out: string[] = []
+  out.push('## Where the microseconds go: the cost breakdown')
+  out.push('')
+  out.push('Each chain runs from bare Fastify to the real path, one measured variant per step (bench-only variants are served by `bench/breakdown/server.ts`; see bench/README.md). A step is its variant\'s server CPU per request minus the previous step\'s **in the same round**, min / **median** / max over the rounds. Kinds: *inherent* is what the credential itself needs (a signature check, a store lookup), *cache* a memo that saves inherent work (negative), *library* what the plugin adds on top, *project* the project\'s own hooks, *app* what every request of this app pays. Redis CPU is shown for reference and is not part of the step. Differences of a few µs are within the noise of one run (CPU time has one clock tick of resolution per window, and the machine may be shared).')
+  out.push('')
+  out.push('![server CPU per request, step by step](latest.breakdown.svg)')
+  out.push('')
+  for (const chain of chains) {
+    out.push(`**${chain.title}**${chain.missing.length > 0 ? ` (not measured in this run: ${chain.missing.join(', ')})` : ''}`)
+    out.push('')
+    out.push(mdTable(['step', 'kind', 'scenario', 'what it adds', 'server µs CPU/req', 'step µs', 'Redis µs/req'], chain.steps.map((s, i) => [
+      s.label,
+      TAG_TEXT[s.tag] ?? s.tag,
+      `\`${s.scenario}\``,
+      s.adds + (s.includes.length > 0 ? ` (also includes the steps not measured: ${s.includes.join(', ')})` : ''),
+      rangeCell(s.serverCpuUs, 1),
+      i === 0 ? rangeCell(s.stepUs, 1) : signedRangeCell(s.stepUs),
+      rangeCell(s.redisCpuUs, 1)
+    ]), [false, false, false, false, true, true, true]))
+    out.push('')
+  }
+  return out
+}
+
+/** The breakdown for stdout: one aligned block per chain. */
+export function targetText (report: BenchReport): string {
+  const rows = targetRows(evaluateTargets(report.scenarios))
+  if (rows.length === 0) return ''
+  const all = [TARGET_HEADER, ...rows]
+  const widths = TARGET_HEADER.map((_, i) => Math.max(...all.map(r => r[i]!.length)))
+  return all.map(r => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+}
+
+export function breakdownText (chains: readonly BreakdownChainResult[]): string {
+  const out: string[] = []
+  for (const chain of chains) {
+    out.push(`${chain.title}:`)
+    const rows = chain.steps.map((s, i) => {
+      const r = s.stepUs
+      const step = r === null ? '-' : i === 0 ? `${r.median.toFixed(1)} µs` : `${signedNum(r.median)} µs${r.min === r.max ? '' : ` (${signedNum(r.min)} … ${signedNum(r.max)})`}`
+      return [`  ${s.label}${s.includes.length > 0 ? ` (+ ${s.includes.join(', ')}, not run)` : ''}`, step, `= ${fmtNum(s.serverCpuUs?.median, 1)} µs`, s.scenario]
+    })
+    const widths = [0, 1, 2].map(i => Math.max(...rows.map(r => r[i]!.length)))
+    for (const r of rows) out.push(`${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padStart(widths[1]!)}  ${r[2]!.padStart(widths[2]!)}  ${r[3]}`)
+  }
+  return out.join('\n')
+}
+
+const signedNum = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}`
+const signedRangeCell = (r: Range | null): string => r === null
+  ? '-'
+  : r.min === r.max ? signedNum(r.median) : `${signedNum(r.min)} / **${signedNum(r.median)}** / ${signedNum(r.max)}`
+
+/** The store at a distance: latency and throughput of each Redis scenario at each added RTT. */
+function storeRttMarkdown (report: BenchReport): string[] {
+  const rtt = report.storeRtt
+  if (rtt === null || rtt === undefined) return []
+  const s = rtt.settings
+  const out: string[] = []
+  out.push('## A store at a distance: Redis behind a delaying proxy (`--store-rtt`)')
+  out.push('')
+  out.push(`Each Redis-backed scenario (and peer) gets a second server whose Redis connection goes through a TCP proxy in the bench process that delays every chunk by RTT/2 in each direction (order kept), so each Redis round trip costs the added RTT; the same credentials are used. Baseline and the memory-store scenarios are measured beside them on their own servers, for reference (via: direct). Settings: ${s.connections} connections, ${s.durationSec} s per point after ${s.warmupSec} s warm-up, one point per RTT, RTTs interleaved like the rounds (every scenario at one RTT, then the next RTT). The +0 ms point still goes through the proxy: compare it with the rounds above to see the proxy's own cost. Latency percentiles are autocannon's (ms resolution); the mean is finer.`)
+  out.push('')
+  const cal = rtt.calibration
+  out.push(`Redis PING round trip (median of 30, sequential): ${fmtNum(cal.directPingMs, 3)} ms direct; through the proxy ${cal.viaProxy.map(c => `${fmtNum(c.pingMs, 3)} ms at +${c.rttMs} ms`).join(', ')}.`)
+  out.push('')
+  const rtts = s.rttsMs
+  const point = (row: StoreRttResult['rows'][number], r: number): StoreRttResult['rows'][number]['points'][number] | undefined => row.points.find(p => p.rttMs === r)
+  out.push('Latency, mean / p50 / p99 ms:')
+  out.push('')
+  out.push(mdTable(['scenario', 'via', ...rtts.map(r => `+${r} ms RTT`)], rtt.rows.map(row => [
+    row.name,
+    row.via,
+    ...rtts.map(r => {
+      const p = point(row, r)
+      return p === undefined ? (row.failures.length > 0 ? 'failed' : '-') : `${fmtNum(p.meanMs, 2)} / ${fmtNum(p.p50, 0)} / ${fmtNum(p.p99, 0)}`
+    })
+  ]), [false, false, ...rtts.map(() => true)]))
+  out.push('')
+  out.push('Requests/s (server µs CPU/req):')
+  out.push('')
+  out.push(mdTable(['scenario', 'via', ...rtts.map(r => `+${r} ms RTT`)], rtt.rows.map(row => [
+    row.name,
+    row.via,
+    ...rtts.map(r => {
+      const p = point(row, r)
+      return p === undefined ? '-' : `${fmtInt(p.rps)} (${fmtNum(p.serverCpuUs, 0)} µs)`
+    })
+  ]), [false, false, ...rtts.map(() => true)]))
+  out.push('')
+  const failed = rtt.rows.filter(r => r.failures.length > 0)
+  if (failed.length > 0) out.push(`Failures: ${failed.map(r => `${r.name}: ${r.failures.join('; ')}`).join('. ')}.\n`)
+  return out
+}
+
 /** Writes <stamp>.json/.md/.svg and latest.json/.md/.svg (same content) into `dir`. */
 export function writeResults (dir: string, report: BenchReport): string[] {
   mkdirSync(dir, { recursive: true })
@@ -379,13 +508,19 @@ export function writeResults (dir: string, report: BenchReport): string[] {
   const md = markdown(report)
   const m = report.machine
   const svg = renderChart(report.scenarios, `${report.startedAt.slice(0, 10)} · ${m.cpuCount}x ${m.cpuModel} · Node ${m.node} · ${report.settings.connections} connections · median of ${report.settings.runs} run(s)`)
+  const chains = report.breakdown ?? []
+  const waterfall = chains.length === 0 ? null : renderWaterfall(chains, `${report.startedAt.slice(0, 10)} · ${m.cpuCount}x ${m.cpuModel} · Node ${m.node} · ${report.settings.connections} connections · ${report.settings.runs} round(s)${report.quick ? ' · quick smoke run: not representative' : ''}`)
   const written: string[] = []
   for (const name of [stamp, 'latest']) {
     writeFileSync(join(dir, `${name}.json`), json)
-    // Each .md embeds the chart written next to it.
-    writeFileSync(join(dir, `${name}.md`), name === 'latest' ? md : md.replace('(latest.svg)', `(${stamp}.svg)`))
+    // Each .md embeds the charts written next to it.
+    writeFileSync(join(dir, `${name}.md`), name === 'latest' ? md : md.replace('(latest.svg)', `(${stamp}.svg)`).replace('(latest.breakdown.svg)', `(${stamp}.breakdown.svg)`))
     writeFileSync(join(dir, `${name}.svg`), svg)
     written.push(join(dir, `${name}.json`), join(dir, `${name}.md`), join(dir, `${name}.svg`))
+    if (waterfall !== null) {
+      writeFileSync(join(dir, `${name}.breakdown.svg`), waterfall)
+      written.push(join(dir, `${name}.breakdown.svg`))
+    }
   }
   return written
 }

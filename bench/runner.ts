@@ -11,8 +11,8 @@ import type { Output } from './progress.js'
 import type { Peer } from './peers/index.js'
 import { commandDelta, commandStats, redisCpuSeconds, type CommandDelta } from './redis.js'
 import { serverEnv, type Scenario } from './scenarios.js'
-import { startServer } from './server-process.js'
-import { mapLimit, median, spread } from './util.js'
+import { startBreakdownServer, startServer } from './server-process.js'
+import { mapLimit, median, rangeOf, spread, type Range } from './util.js'
 
 export interface BenchSettings {
   users: number
@@ -60,8 +60,7 @@ export interface RunFigures {
   ratio: number | null
 }
 
-/** min / median / max of one figure over the rounds (null when a run lacks it). */
-export interface Range { min: number, median: number, max: number }
+export { rangeOf, type Range } from './util.js'
 
 export interface Summary {
   runs: RunFigures[]
@@ -99,6 +98,8 @@ export interface ScenarioResult {
   targetRatio: number | null
   refresh: Summary | null
   growth: GrowthPoint[] | null
+  /** The breakdown variant a bench-only server ran (bench/breakdown/server.ts); absent for the project's scenarios and peers. */
+  variant?: string
 }
 
 interface CpuWindow { serverTicks: number | null, redisSec: number | null }
@@ -132,12 +133,6 @@ function figures (round: number, r: LoadResult, delta: CommandDelta | null, cpu:
 }
 
 const medianOrNull = (values: Array<number | null>): number | null => values.some(v => v === null) ? null : median(values as number[])
-
-export function rangeOf (values: Array<number | null>): Range | null {
-  if (values.length === 0 || values.some(v => v === null)) return null
-  const v = values as number[]
-  return { min: Math.min(...v), median: median(v), max: Math.max(...v) }
-}
 
 export function summarise (runs: RunFigures[]): Summary {
   const rps = runs.map(r => r.rps)
@@ -208,7 +203,7 @@ function failuresOf (label: string, r: LoadResult): string[] {
 }
 
 /** A measured server, project or peer. */
-interface Running {
+export interface Running {
   url: string
   pid: number
   stop: () => Promise<void>
@@ -220,6 +215,8 @@ export interface PreparedScenario {
   result: ScenarioResult
   /** The project's scenario (refresh path, growth), or null for a peer. */
   scenario: Scenario | null
+  /** The peer, or null for a project scenario. */
+  peer: Peer | null
   ctx: ScenarioContext
   server: Running | null
   credentials: Credential[]
@@ -279,11 +276,12 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
       description: scenario.description,
       pluginDefaults: scenario.pluginDefaults,
       path: scenario.path,
-      config: env,
+      config: scenario.variant === undefined ? env : { ...env, BENCH_BREAKDOWN_VARIANT: scenario.variant },
       ignoredSettings: ctx.knownSettings === null ? [] : Object.keys(scenario.env).filter(k => !ctx.knownSettings!.has(k)),
       targetRatio: scenario.targetRatio
     }),
     scenario,
+    peer: null,
     ctx,
     server: null,
     credentials: [],
@@ -291,11 +289,14 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
     runs: []
   }
   const { result } = prepared
+  if (scenario.variant !== undefined) result.variant = scenario.variant
   const label = scenario.name
   try {
     if (usesRedis && ctx.redis === null) throw new Error('no Redis: set REDIS_URL or put redis-server on PATH')
     output.status(`${label}: starting the server`)
-    const server = await startServer({ env, nodeArgs: settings.serverNodeArgs })
+    const server = scenario.variant === undefined
+      ? await startServer({ env, nodeArgs: settings.serverNodeArgs })
+      : await startBreakdownServer(scenario.variant, { env, nodeArgs: settings.serverNodeArgs })
     prepared.server = { url: server.url, pid: server.pid, stop: async () => { await server.stop() }, output: server.output }
     result.serverStartupMs = server.startupMs
     unpinServer(prepared)
@@ -345,6 +346,7 @@ export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<Pr
       targetRatio: null
     }),
     scenario: null,
+    peer,
     ctx,
     server: null,
     credentials: [],
@@ -382,6 +384,32 @@ export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<Pr
   } catch (err) {
     return await failPrepare(prepared, err)
   }
+}
+
+/**
+ * A second server of a prepared Redis scenario or peer, on another port, whose Redis is `redisUrl` (the
+ * delaying proxy of the store-RTT step). It shares the first one's settings, secrets, key prefix and Redis
+ * data, so the credentials the bench logged in with work on it too. Pinned like the first one.
+ */
+export async function startTwin (prepared: PreparedScenario, redisUrl: string): Promise<Running> {
+  const { ctx, scenario, peer, result } = prepared
+  let twin: Running
+  if (peer !== null) {
+    const port = await freePort()
+    const server = await peer.start({ port, redisUrl, users: ctx.settings.users, keyPrefix: ctx.prefix })
+    twin = { url: server.url, pid: server.pid, stop: server.stop, output: () => '(peer output is not captured)' }
+  } else if (scenario !== null) {
+    const env = { ...result.config, REDIS_URL: redisUrl }
+    const server = scenario.variant === undefined ? await startServer({ env }) : await startBreakdownServer(scenario.variant, { env })
+    twin = { url: server.url, pid: server.pid, stop: async () => { await server.stop() }, output: server.output }
+  } else {
+    throw new Error(`${result.name}: nothing to start`)
+  }
+  if (ctx.cpus.enabled) {
+    const problem = pin(twin.pid, ctx.cpus.serverCpus)
+    if (problem !== null) ctx.output.log(`  ${result.name} (store RTT): warning: not pinned (${problem})`)
+  }
+  return twin
 }
 
 /** One round of one scenario: a warm-up, then a measured run with the server's and Redis's CPU over it. */

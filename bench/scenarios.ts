@@ -1,5 +1,6 @@
 /** The scenarios the bench knows, each one a separate server process with its own settings. */
 import { NON_DEMO_ENV } from '../harness/server.js'
+import { BREAKDOWN_SCENARIOS, type BreakdownVariant } from './breakdown/variants.js'
 
 export type ScenarioKind = 'baseline' | 'session' | 'jwt'
 
@@ -20,6 +21,11 @@ export interface Scenario {
   pluginDefaults: boolean
   /** The project's target for requests/s relative to baseline (bench/README.md), when there is one. */
   targetRatio: number | null
+  /**
+   * A bench-only server (bench/breakdown/server.ts running this variant) instead of dist/server.js: one
+   * step of the cost breakdown. Absent for the project's own scenarios.
+   */
+  variant?: BreakdownVariant
 }
 
 const ME = (strategy: string): string => `/${strategy}/api/me`
@@ -150,9 +156,15 @@ export function serverEnv (scenario: Pick<Scenario, 'env' | 'store'>, options: {
   return env
 }
 
-export function selectScenarios (names: string[] | null): Scenario[] {
-  if (names === null) return [...SCENARIOS]
-  const unknown = names.filter(n => !SCENARIOS.some(s => s.name === n))
-  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map(s => s.name).join(', ')}`)
-  return SCENARIOS.filter(s => names.includes(s.name))
+/** The project's scenarios, then the breakdown's bench-only variants (bench/breakdown/variants.ts). */
+export function allScenarios (): Scenario[] {
+  return [...SCENARIOS, ...BREAKDOWN_SCENARIOS]
+}
+
+export function selectScenarios (names: string[] | null, options: { breakdown?: boolean } = {}): Scenario[] {
+  const all = allScenarios()
+  if (names === null) return options.breakdown === false ? [...SCENARIOS] : all
+  const unknown = names.filter(n => !all.some(s => s.name === n))
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${all.map(s => s.name).join(', ')}`)
+  return all.filter(s => names.includes(s.name))
 }

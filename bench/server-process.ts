@@ -1,5 +1,6 @@
 import { cpSync, existsSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { SERVER_ENTRY, startServer as startHarnessServer, type ServerProcess, type StartOptions } from '../harness/server.js'
 
 export type { ServerProcess }
@@ -23,4 +24,21 @@ export function snapshotServerBuild (): string {
 /** The harness's startServer (harness/server.ts) on the snapshot, once taken. */
 export async function startServer (options: Omit<StartOptions, 'entry'>): Promise<ServerProcess> {
   return await startHarnessServer({ ...options, ...(snapshotEntry === null ? {} : { entry: snapshotEntry }) })
+}
+
+const BREAKDOWN_ENTRY = fileURLToPath(new URL('./breakdown/server.ts', import.meta.url))
+// tsx's ESM loader by absolute URL, as the peers use it.
+const TSX = import.meta.resolve('tsx')
+
+/**
+ * A breakdown variant's server (bench/breakdown/server.ts through tsx), built from the same snapshot of
+ * dist/ as every scenario, started and stopped through the harness like `node dist/server.js`.
+ */
+export async function startBreakdownServer (variant: string, options: Omit<StartOptions, 'entry'>): Promise<ServerProcess> {
+  return await startHarnessServer({
+    ...options,
+    entry: BREAKDOWN_ENTRY,
+    nodeArgs: ['--import', TSX, ...(options.nodeArgs ?? [])],
+    env: { ...options.env, BENCH_BREAKDOWN_VARIANT: variant, BENCH_DIST: snapshotEntry === null ? fileURLToPath(new URL('../dist/', import.meta.url)) : SNAPSHOT_DIR }
+  })
 }

@@ -9,6 +9,15 @@ export function median (values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** min / median / max of one figure over the rounds (null when a run lacks it). */
+export interface Range { min: number, median: number, max: number }
+
+export function rangeOf (values: Array<number | null>): Range | null {
+  if (values.length === 0 || values.some(v => v === null)) return null
+  const v = values as number[]
+  return { min: Math.min(...v), median: median(v), max: Math.max(...v) }
+}
+
 /** (max - min) / median: 0.1 means the runs spread over 10% of the median. */
 export function spread (values: readonly number[]): number {
   if (values.length < 2) return 0

@@ -4,6 +4,7 @@ import { deleteKeys } from '../harness/redis.js'
 import { MECHANISMS, type Mechanism } from '../harness/promises.js'
 import { sleep } from '../harness/server.js'
 import { Client, decodeJwt, redact, type HeldCookie, type Reply } from './http.js'
+import { m, type Messages } from './i18n/index.js'
 import { newKeyPrefix, startServer, type RunningServer } from './servers.js'
 
 export { admin, alice, bob, sleep }
@@ -17,21 +18,11 @@ export type Outcome =
   | 'works' | 'rejected' | 'until-exp' | 'at-once' | 'until-refresh' | 'old-token-rejected'
   | 'undetected' | 'idle-expiry' | 'silent-refresh' | 'fails-closed' | 'keeps-working' | 'skipped'
 
-/** Matrix wording of each outcome (expected side; observed cells add the measured time). */
-export const OUTCOME_LABEL: Record<Outcome, string> = {
-  works: 'works',
-  rejected: 'rejected at once',
-  'until-exp': 'works until exp',
-  'at-once': 'new role at once',
-  'until-refresh': 'stale until refresh',
-  'old-token-rejected': 'rejected, refresh',
-  undetected: 'not detected',
-  'idle-expiry': 'slides, idle ends it',
-  'silent-refresh': 'refreshed silently',
-  'fails-closed': '503 while down',
-  'keeps-working': '200 while down',
-  skipped: 'skipped'
-}
+/** Matrix wording of each outcome in the chosen language (expected side; observed cells add the measured time). */
+export const outcomeLabel = (o: Outcome): string => m().outcome[o]
+
+/** Who holds a credential in a story; the name is also the client's User-Agent (devices lists show it). */
+export type ActorName = keyof Messages['actors']
 
 export interface Observation {
   outcome: Outcome
@@ -53,15 +44,25 @@ export interface Target {
   redisUrl: string
   /** A running server to use instead of starting one (--url). */
   url: string | null
+  /** JWT_ACCESS_TTL for the servers the story starts, when not the demo default (--step, --pace, --access-ttl). */
+  accessTtl?: string
+  /** Longest an "until exp" observation is waited for, in seconds (default 20). */
+  maxWaitSec?: number
 }
 
 export interface Printer {
-  line: (kind: Step['kind'] | 'title' | 'verdict-ok' | 'verdict-bad', text: string) => void
+  line: (kind: Step['kind'], text: string, data?: unknown) => void
 }
+
+/**
+ * What the runner does between steps for a lecturer (--step: wait for Enter, --pace: sleep). A step is a
+ * request an actor makes; narration printed before it stays on screen while the runner waits.
+ */
+export interface Pacer { pause: () => Promise<void> }
 
 const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }
 
-/** Longest an "until exp" observation is waited for; beyond it (a --url server with long tokens) it is reported, not waited. */
+/** Longest an "until exp" observation is waited for by default; beyond it (a --url server with long tokens) it is reported, not waited. */
 const MAX_WAIT_SEC = 20
 
 export class Story {
@@ -69,27 +70,53 @@ export class Story {
   readonly failures: string[] = []
   private readonly cleanups: Array<() => Promise<void>> = []
   private eventAt = Date.now()
+  private readonly actors: Actor[] = []
+  private readonly warned = new Set<Actor>()
+  /** Once the event happened (or a timed stretch began) the story runs on without pauses: time is being measured. */
+  private timed = false
 
-  constructor (readonly target: Target, private readonly printer: Printer) {}
+  constructor (readonly target: Target, private readonly printer: Printer, private readonly pacer: Pacer | null = null) {}
 
   get kind (): 'session' | 'jwt' { return this.target.strategy === 'session' ? 'session' : 'jwt' }
   get mode (): 'none' | 'denylist' | 'version' | null { return this.target.strategy === 'session' ? null : this.target.strategy.slice(4) as 'none' | 'denylist' | 'version' }
 
   emit (kind: Step['kind'], text: string, data?: unknown): void {
     this.steps.push(data === undefined ? { kind, text } : { kind, text, data })
-    this.printer.line(kind, text)
+    this.printer.line(kind, text, data)
   }
+
+  /**
+   * Waits between steps when a lecturer paces the run, but never after the event: pausing there would change
+   * what is measured. Warns when an access token expired during the pause (the outcome may then differ).
+   */
+  async pause (): Promise<void> {
+    if (this.pacer === null || this.timed) return
+    await this.pacer.pause()
+    for (const a of this.actors) {
+      const exp = a.accessExp()
+      if (exp !== null && exp < Date.now() / 1000 && !this.warned.has(a)) {
+        this.warned.add(a)
+        this.say(m().story.expiredWhilePaused(a.label))
+      }
+    }
+  }
+
+  /** From here on no pauses: a stretch whose timing matters (an idle timeout, a token left to expire). */
+  hold (): void { this.timed = true }
 
   say (text: string): void { this.emit('say', text) }
 
   /** A claim checked along the way; a false one makes the scenario fail even if the headline outcome matches. */
   check (ok: boolean, text: string): void {
-    this.emit('check', `${ok ? 'ok' : 'NOT OK'}: ${text}`, { ok })
+    this.emit('check', `${ok ? m().story.checkOk : m().story.checkBad}: ${text}`, { ok })
     if (!ok) this.failures.push(text)
   }
 
   /** Marks the moment of the event (logout, revoke...) that timed observations are measured from. */
-  mark (): void { this.eventAt = Date.now() }
+  mark (): void {
+    this.eventAt = Date.now()
+    this.timed = true
+  }
 
   /**
    * A server for this story: the --url one, or a fresh `node dist/server.js` mounting only the strategy
@@ -106,6 +133,7 @@ export class Story {
       STORE: store,
       REDIS_URL: redisUrl,
       KEY_PREFIX: keyPrefix,
+      ...(this.target.accessTtl === undefined ? {} : { JWT_ACCESS_TTL: this.target.accessTtl }),
       ...env
     })
     this.cleanups.push(async () => {
@@ -118,7 +146,7 @@ export class Story {
   /** How most stories open: a server (with `env`) and alice's browser, logged in. */
   async aliceLoggedIn (env: Record<string, string> = {}): Promise<{ server: RunningServer, browser: Actor }> {
     const server = await this.server(env)
-    const browser = this.actor(server, 'alice\'s browser')
+    const browser = this.actor(server, 'aliceBrowser')
     await browser.login(alice)
     return { server, browser }
   }
@@ -132,12 +160,15 @@ export class Story {
     }
   }
 
-  actor (server: RunningServer, label: string): Actor {
-    return new Actor(this, server, label, this.kind)
+  actor (server: RunningServer, name: ActorName): Actor {
+    const actor = new Actor(this, server, name, this.kind)
+    this.actors.push(actor)
+    return actor
   }
 
   /** An admin with its own login through the same strategy, acting on `username`. */
   async admin (server: RunningServer): Promise<AdminActor> {
+    // Not watched for expiry during pauses: the admin renews its own token before acting.
     const a = new AdminActor(this, server, 'admin', this.kind)
     const r = await a.login(admin, { quiet: true })
     if (r.status !== 200) throw new Error(`admin login failed: ${r.status} ${r.text}`)
@@ -151,16 +182,17 @@ export class Story {
   async judge (actor: Actor, path = '/api/me', accepted = (r: Reply) => r.status < 300): Promise<Observation> {
     const first = await actor.call(path)
     const since = (): number => Math.round((Date.now() - this.eventAt) / 100) / 10
+    const t = m().story
     if (first.status === 503) return { outcome: 'fails-closed', detail: `${first.status} ${errorOf(first)}` }
-    if (!accepted(first)) return { outcome: 'rejected', detail: `${first.status} ${errorOf(first)} at once` }
+    if (!accepted(first)) return { outcome: 'rejected', detail: t.atOnce(`${first.status} ${errorOf(first)}`) }
     const exp = actor.accessExp()
-    if (exp === null) return { outcome: 'works', detail: `${first.status} after the event` }
+    if (exp === null) return { outcome: 'works', detail: t.afterEvent(first.status) }
     const left = exp - Date.now() / 1000
-    if (left > MAX_WAIT_SEC) {
-      this.say(`still accepted; it would stop at exp, ${Math.round(left)} s from now (not waited: the server's JWT_ACCESS_TTL is long)`)
-      return { outcome: 'until-exp', detail: `still accepted; exp in ${Math.round(left)} s` }
+    if (left > (this.target.maxWaitSec ?? MAX_WAIT_SEC)) {
+      this.say(t.notWaited(Math.round(left)))
+      return { outcome: 'until-exp', detail: t.notWaitedDetail(Math.round(left)) }
     }
-    this.say(`still accepted. Asking again every 250 ms until it stops (exp is ${left.toFixed(1)} s away)…`)
+    this.say(t.polling(left.toFixed(1)))
     let polls = 0
     let last = first
     const deadline = Date.now() + (left + 3) * 1000
@@ -170,12 +202,12 @@ export class Story {
       last = await actor.call(path, { quiet: true })
       if (!accepted(last)) break
     }
-    if (accepted(last)) return { outcome: 'works', detail: `still accepted ${since()} s after the event` }
-    actor.printReply('GET', actor.prefix + path, last, `(after ${polls} more accepted request${polls === 1 ? '' : 's'})`)
+    if (accepted(last)) return { outcome: 'works', detail: t.stillAccepted(since()) }
+    actor.printReply('GET', actor.prefix + path, last, t.morePolls(polls))
     const seconds = since()
     const error = errorOf(last)
-    if (error === 'token_expired') return { outcome: 'until-exp', detail: `accepted ${seconds} s more, then 401 token_expired`, seconds }
-    return { outcome: 'rejected', detail: `accepted ${seconds} s more, then ${last.status} ${error}`, seconds }
+    if (error === 'token_expired') return { outcome: 'until-exp', detail: t.thenExpired(seconds), seconds }
+    return { outcome: 'rejected', detail: t.thenRefused(seconds, `${last.status} ${error}`), seconds }
   }
 }
 
@@ -192,7 +224,7 @@ function cookieAttributes (c: HeldCookie): string {
   const parts: string[] = []
   for (const [k, v] of Object.entries(c.attributes)) {
     const name = { httponly: 'HttpOnly', samesite: 'SameSite', path: 'Path', 'max-age': 'Max-Age', expires: 'Expires', secure: 'Secure', domain: 'Domain' }[k] ?? k
-    if (k === 'expires' && typeof v === 'string') parts.push(`Expires in ${Math.round((Date.parse(v) - Date.now()) / 1000)} s`)
+    if (k === 'expires' && typeof v === 'string') parts.push(m().story.expiresIn(Math.round((Date.parse(v) - Date.now()) / 1000)))
     else parts.push(v === true ? name : `${name}=${v}`)
   }
   return parts.join('; ')
@@ -203,15 +235,18 @@ export class Actor {
   readonly client: Client
   access: string | null = null
   readonly prefix: string
+  /** The actor's name in the chosen language. */
+  readonly label: string
 
-  constructor (readonly story: Story, readonly server: RunningServer, readonly label: string, readonly kind: 'session' | 'jwt') {
-    this.client = new Client(server.url, `${label.replace(/[^\w]+/g, '-')}/1.0`)
+  constructor (readonly story: Story, readonly server: RunningServer, readonly name: ActorName, readonly kind: 'session' | 'jwt') {
+    this.client = new Client(server.url, `${name}/1.0`)
     this.prefix = `/${kind}`
+    this.label = m().actors[name]
   }
 
   printReply (method: string, path: string, r: Reply, note = ''): void {
     const status = `${r.status} ${STATUS_TEXT[r.status] ?? ''}`.trim()
-    const ops = r.storeOps === null ? '' : ` · store ops ${r.storeOps}`
+    const ops = r.storeOps === null ? '' : ` · ${m().story.storeOps} ${r.storeOps}`
     let body = ''
     if (r.status >= 400) body = ` · ${errorOf(r)}: ${String(r.body?.message ?? '')}`
     else if (typeof r.body === 'object' && r.body !== null) {
@@ -220,10 +255,11 @@ export class Actor {
       body = ` · ${short(shown, 110)}`
     }
     this.story.emit('request', `${this.label}: ${method} ${path} → ${status}${ops} · ${r.ms} ms${body}${note === '' ? '' : ` ${note}`}`,
-      { actor: this.label, method, path, status: r.status, error: r.status >= 400 ? errorOf(r) : null, storeOps: r.storeOps === null ? null : Number(r.storeOps), ms: r.ms })
+      { actor: this.name, method, path, status: r.status, error: r.status >= 400 ? errorOf(r) : null, storeOps: r.storeOps === null ? null : Number(r.storeOps), ms: r.ms })
   }
 
   private async send (method: string, path: string, json: unknown, opts: { quiet?: boolean, bearer?: boolean } = {}): Promise<Reply> {
+    if (opts.quiet !== true) await this.story.pause()
     const r = await this.client.request(method, path, {
       ...(json === undefined ? {} : { json }),
       bearer: opts.bearer === false ? null : this.access
@@ -267,32 +303,35 @@ export class Actor {
     const lines: string[] = []
     const data: Record<string, unknown> = {}
     for (const c of this.client.cookies.values()) {
-      lines.push(`cookie ${c.name}=${redact(c.value)} (${c.value.length} chars) · ${cookieAttributes(c)}`)
+      lines.push(m().story.cookie(c.name, redact(c.value), c.value.length, cookieAttributes(c)))
       data[`cookie:${c.name}`] = { value: redact(c.value), attributes: c.attributes }
     }
     if (this.access !== null) {
       const { header, payload, signature } = decodeJwt(this.access)
       const left = Math.round(Number(payload.exp) - Date.now() / 1000)
       const shown = { ...payload, jti: redact(String(payload.jti)) }
-      lines.push(`access token (${this.access.length} bytes, readable by anyone who holds it) · header ${JSON.stringify(header)}`)
-      lines.push(`  payload ${JSON.stringify(shown)} · exp in ${left} s · signature ${redact(signature, 8)}`)
+      lines.push(m().story.accessToken(this.access.length, JSON.stringify(header)))
+      lines.push(m().story.payload(JSON.stringify(shown), left, redact(signature, 8)))
       data.accessToken = { header, payload: shown, secondsToExp: left }
     }
-    if (lines.length === 0) lines.push('nothing (no cookie, no token)')
+    if (lines.length === 0) lines.push(m().story.holdsNothing)
     this.story.emit('holds', `${this.label}: ${lines.join('\n')}`, data)
   }
 
   /** What the server stores for this actor's credential (GET /{strategy}/demo/inspect, not an API call). */
   async inspect (): Promise<unknown> {
+    await this.story.pause()
+    const t = m().story
     const r = await this.client.request('GET', `${this.prefix}/demo/inspect`, { bearer: this.access })
     if (r.status !== 200) {
-      this.story.emit('server', `keeps: (inspection unavailable: ${r.status} ${errorOf(r)}; is DEMO_MODE on?)`)
+      this.story.emit('server', t.inspectUnavailable(`${r.status} ${errorOf(r)}`))
       return null
     }
+    // Key names, records and the server's own notes are the server's words (English), shown as they are.
     const keeps = (r.body.serverKeeps ?? []) as Array<{ key: string, ttlSec?: number | null, value: unknown, note?: string }>
-    const lines = keeps.map(k => `  ${k.key}${k.ttlSec === undefined || k.ttlSec === null ? '' : ` (expires in ${k.ttlSec} s)`}: ${k.value === null ? `nothing${k.note === undefined ? '' : ` (${k.note})`}` : short(compactRecord(k.value), 160)}`)
-    if (lines.length === 0) lines.push('  nothing')
-    this.story.emit('server', `keeps for ${this.label}'s credential: ${r.body.note ?? ''}\n${lines.join('\n')}`, r.body)
+    const lines = keeps.map(k => `  ${k.key}${k.ttlSec === undefined || k.ttlSec === null ? '' : t.keyExpiresIn(k.ttlSec)}: ${k.value === null ? `${t.keyNothing}${k.note === undefined ? '' : ` (${k.note})`}` : short(compactRecord(k.value), 160)}`)
+    if (lines.length === 0) lines.push(`  ${t.keyNothing}`)
+    this.story.emit('server', `${t.keepsFor(this.label, r.body.note ?? '')}\n${lines.join('\n')}`, r.body)
     return r.body
   }
 
@@ -321,6 +360,7 @@ function compactRecord (value: unknown): unknown {
 export class AdminActor extends Actor {
   async change (username: string, change: 'role' | 'disable' | 'enable' | 'password' | 'revoke', body?: object): Promise<Reply> {
     // The admin's own short-lived access token is renewed quietly, as any client would.
+    await this.story.pause()
     if (this.kind === 'jwt' && (this.accessExp() ?? 0) - Date.now() / 1000 < 1.5) await this.refresh({ quiet: true })
     const r = await this.client.request('POST', `/admin/users/${username}/${change}`, { ...(body === undefined ? {} : { json: body }), bearer: this.access })
     this.printReply('POST', `/admin/users/${username}/${change}`, r)

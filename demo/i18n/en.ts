@@ -1,0 +1,323 @@
+/**
+ * Every word the demo runner prints, in English. demo/i18n/ko.ts has the same keys in Korean; its type is
+ * `Messages` (this object's shape), so a key missing there fails the typecheck, and test/demo-i18n.test.ts
+ * checks every string at run time. Outcome codes, HTTP lines and JSON field names stay untranslated.
+ */
+type Strategies = Record<'session' | 'jwt-none' | 'jwt-denylist' | 'jwt-version', string>
+
+/** Where a story's claim comes from: a seed note by its title, and the passage it tests. */
+interface Seed { source: string, quote: string }
+
+export const en = {
+  outcome: {
+    works: 'works',
+    rejected: 'rejected at once',
+    'until-exp': 'works until exp',
+    'at-once': 'new role at once',
+    'until-refresh': 'stale until refresh',
+    'old-token-rejected': 'rejected, refresh',
+    undetected: 'not detected',
+    'idle-expiry': 'slides, idle ends it',
+    'silent-refresh': 'refreshed silently',
+    'fails-closed': '503 while down',
+    'keeps-working': '200 while down',
+    skipped: 'skipped'
+  },
+  observedUntilExp: (s: number) => `works ${s} s more`,
+  observedUntilRefresh: (s: number) => `stale ${s} s, refresh`,
+
+  actors: {
+    aliceBrowser: 'alice\'s browser',
+    oldCopy: 'the old copy',
+    aliceLoggingInAgain: 'alice, logging in again',
+    aliceLaptop: 'alice\'s laptop',
+    alicePhone: 'alice\'s phone',
+    aliceTablet: 'alice\'s tablet',
+    oldPassword: 'someone with the old password',
+    newPassword: 'alice with the new password',
+    alice: 'alice',
+    thief: 'thief',
+    attacker: 'attacker',
+    viaA: 'alice (via A)',
+    viaB: 'alice (via B)',
+    bob: 'bob',
+    admin: 'admin'
+  },
+
+  story: {
+    checkOk: 'ok',
+    checkBad: 'NOT OK',
+    storeOps: 'store ops',
+    notWaited: (left: number) => `still accepted; it would stop at exp, ${left} s from now (not waited: the server's JWT_ACCESS_TTL is long)`,
+    notWaitedDetail: (left: number) => `still accepted; exp in ${left} s`,
+    polling: (left: string) => `still accepted. Asking again every 250 ms until it stops (exp is ${left} s away)…`,
+    atOnce: (statusAndError: string) => `${statusAndError} at once`,
+    afterEvent: (status: number) => `${status} after the event`,
+    stillAccepted: (s: number) => `still accepted ${s} s after the event`,
+    morePolls: (n: number) => `(after ${n} more accepted request${n === 1 ? '' : 's'})`,
+    thenExpired: (s: number) => `accepted ${s} s more, then 401 token_expired`,
+    thenRefused: (s: number, statusAndError: string) => `accepted ${s} s more, then ${statusAndError}`,
+    cookie: (name: string, value: string, chars: number, attributes: string) => `cookie ${name}=${value} (${chars} chars) · ${attributes}`,
+    expiresIn: (s: number) => `Expires in ${s} s`,
+    accessToken: (bytes: number, header: string) => `access token (${bytes} bytes, readable by anyone who holds it) · header ${header}`,
+    payload: (payload: string, left: number, signature: string) => `  payload ${payload} · exp in ${left} s · signature ${signature}`,
+    holdsNothing: 'nothing (no cookie, no token)',
+    inspectUnavailable: (statusAndError: string) => `keeps: (inspection unavailable: ${statusAndError}; is DEMO_MODE on?)`,
+    keepsFor: (label: string, note: string) => `keeps for ${label}'s credential: ${note}`,
+    keyExpiresIn: (s: number) => ` (expires in ${s} s)`,
+    keyNothing: 'nothing',
+    expiredWhilePaused: (label: string) => `note: ${label}'s access token expired during the pause; the outcome may differ from the promise`
+  },
+
+  run: {
+    holdsTag: 'holds',
+    serverTag: 'server',
+    header: (count: number, strategies: string, store: string, where: string) => `session-vs-jwt demo: ${count} scenario(s) × ${strategies} · store ${store}${where}`,
+    freshServer: ' · a fresh server per story',
+    atServer: (url: string) => ` · server ${url}`,
+    intro: 'Each story states what the strategy promises, then shows what crossed the wire, what the client holds and what the server keeps.',
+    claim: 'The claim:',
+    seed: (source: string) => `The notes (“${source}”):`,
+    storeName: (store: string) => `(${store} store)`,
+    expected: 'expected:',
+    observed: 'observed:',
+    expectedInstead: (label: string) => `expected ${label}`,
+    failedChecks: (list: string) => `; failed checks: ${list}`,
+    needsOwnServers: (what: string) => `needs ${what}: run without --url`,
+    crashed: (message: string) => `the story crashed: ${message}`,
+    matrixTitle: (store: string) => `Outcome matrix (store: ${store}; ✔ = as the strategy promises)`,
+    matrixScenario: 'scenario',
+    matrixNote1: 'Each cell: what the credential under test did after the event (2, 6: the old/stolen copy after logout;',
+    matrixNote2: '7: the attacker\'s access token once reuse was detected; 9: the oldest device; 10: the call on instance B).',
+    allOk: (n: number, s: number) => `All ${n} outcomes as expected (${s} s).`,
+    someBad: (bad: number, n: number) => `${bad} of ${n} outcomes differ from what the strategy promises (see ✘ above).`,
+    stepPrompt: '[Enter: next step]',
+    stepPromptStory: '[Enter: start this story]',
+    stepInputEnded: 'stdin ended: running on without pauses',
+    stepMode: (ttl: string) => `Stepping: the runner waits for Enter before each request; pauses stop once the event happened (timing is measured from it). Access tokens live ${ttl} in this mode so a pause does not expire them.`,
+    paceMode: (pace: number, ttl: string) => `Pace: ${pace} s between steps until the event of each story. Access tokens live ${ttl} in this mode.`
+  },
+
+  scenarios: {
+    login: {
+      title: 'Log in and call a protected route',
+      claim: 'A session is a random id in a cookie plus a record on the server; a JWT carries its claims itself and is checked by signature. Watch the store ops: what each request costs.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'With a session store every request has to look up the store, so the server\'s load grows with the requests; with an access token only the token is verified on each request, no DB or other storage is consulted.'
+      } satisfies Seed,
+      why: {
+        session: 'the cookie\'s id finds the record: 1 store read per request',
+        'jwt-none': 'signature and exp are checked locally: 0 store reads',
+        'jwt-denylist': 'signature, then one denylist lookup: 1 store read',
+        'jwt-version': 'signature, then the user\'s version: 1 store read'
+      } satisfies Strategies,
+      storeOpsCheck: (ops: string, none: boolean) => `x-auth-store-ops is ${ops} (${none ? '0: nothing looked up' : '1 round trip'})`,
+      missing: 'missing',
+      works: (ops: string) => `200, ${ops} store op(s)`
+    },
+    logout: {
+      title: 'Log out, then replay the old credential',
+      claim: 'Logging out of a session deletes its record, so the cookie is dead at once; a JWT cannot be "logged out" without server state and stays valid until exp.',
+      seed: {
+        source: 'JWT token issuing, use and management (a summary)',
+        quote: 'On sign-out the client deletes the stored JWT; on the server side the refresh_token is invalidated, so it can no longer obtain a new access_token.'
+      } satisfies Seed,
+      why: {
+        session: 'logout deleted the record the cookie points to',
+        'jwt-none': 'nothing on the server knows the token was logged out; only its refresh token dies',
+        'jwt-denylist': 'logout put the token\'s jti (and its login) on the denylist',
+        'jwt-version': 'logout does not change the user\'s version, so the token\'s ver still matches'
+      } satisfies Strategies,
+      logsOut: 'alice logs out; we kept a copy of what her browser held before',
+      oldRefreshRefused: (r: string) => `the old refresh token is refused at once (${r})`
+    },
+    role: {
+      title: 'An admin changes the user\'s role (stale claims)',
+      claim: 'A role inside a JWT is a copy taken at issue time: after a change the token keeps the old role until it is re-issued; a session reads the role from the server.',
+      seed: {
+        source: 'The stateless nature of JWT',
+        quote: 'If the user\'s role has changed but the token still contains the old role, the server keeps trusting the wrong role.'
+      } satisfies Seed,
+      why: {
+        session: 'the role lives in the session record, which the change rewrote',
+        'jwt-none': 'the old token still says role "user" until it expires and a refresh issues a new one',
+        'jwt-denylist': 'a role change is not a revocation: the token is not denied, its claim is just stale',
+        'jwt-version': 'the change bumped the user\'s version, so the old token is refused and a refresh brings the new role'
+      } satisfies Strategies,
+      promotes: 'the admin promotes alice to admin',
+      nextRequest: '200 on the very next request',
+      notSeen: (r: string) => `${r}: the new role is not seen`,
+      clientRefreshes: 'the client refreshes (as it does when its access token expires or is refused)',
+      newRoleWorks: (status: number) => `after the refresh the new role works (${status})`,
+      staleThenRefresh: (s: string) => `old role for ${s} s, new role after refresh`,
+      refreshNewRole: (detail: string) => `${detail}; refresh → new role`,
+      oldRoleStayed: (detail: string) => `the old role stayed: ${detail}`
+    },
+    disable: {
+      title: 'The account is disabled',
+      claim: 'Disabling an account should lock the user out; a stateless JWT cannot see it and stays trusted until exp.',
+      seed: {
+        source: 'The stateless nature of JWT',
+        quote: 'Even when the account has been disabled, a valid JWT can be verified by the server and access granted.'
+      } satisfies Seed,
+      why: {
+        session: 'disable deleted every session record of the user',
+        'jwt-none': 'the refresh families end at once, but the access token is checked by signature only',
+        'jwt-denylist': 'disable wrote "revoked before version N" for the user, checked on every request',
+        'jwt-version': 'disable bumped the version (and the user record says disabled)'
+      } satisfies Strategies,
+      refreshRefused: (r: string) => `refresh is refused at once (${r})`,
+      loginRefused: (r: string) => `a new login is refused (${r})`
+    },
+    password: {
+      title: 'The password is changed: is every device logged out?',
+      claim: 'After a password change (often: after a theft) every existing login should end; with sessions the per-user index finds them all; plain JWTs live on until exp.',
+      seed: {
+        source: 'The stateless nature of JWT',
+        quote: 'Blacklist: the server keeps a list of invalidated tokens; when the user changes important information, the existing tokens are added to it.'
+      } satisfies Seed,
+      why: {
+        session: 'the change ended every session of the user, on every device',
+        'jwt-none': 'every refresh family ends, but issued access tokens live until exp',
+        'jwt-denylist': 'the user is marked "revoked before version N"',
+        'jwt-version': 'the version bump refuses every older token'
+      } satisfies Strategies,
+      phoneLikeLaptop: (status: number) => `the phone fares like the laptop (${status})`,
+      oldPasswordFails: (status: number) => `the old password no longer logs in (${status})`,
+      newPasswordWorks: (status: number) => `the new password does (${status})`
+    },
+    'stolen-access': {
+      title: 'A credential stolen before logout is replayed by another client',
+      claim: 'A stolen session cookie or access token works for the thief exactly as for the owner; what logout does to the thief\'s copy is the difference.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'A hacker can steal the session id in transit and pose as the client. A JWT, once issued, can be used until it expires, so a stolen token is hard to deal with.'
+      } satisfies Seed,
+      why: {
+        session: 'the victim\'s logout deleted the record the thief\'s copy points to',
+        'jwt-none': 'the thief\'s copy verifies until exp; logout only ended the refresh token',
+        'jwt-denylist': 'logout denied the token\'s jti and its login',
+        'jwt-version': 'logout does not bump the version; only a revoke/password change would'
+      } satisfies Strategies,
+      copiesCookie: 'the thief copies the session cookie (malware, a shared computer, a proxy log: HttpOnly only stops page script)',
+      copiesToken: 'the thief copies the access token (readable by any script on the page, or from a log)',
+      cannotTell: 'before logout the server cannot tell the thief from alice',
+      logsOut: 'alice logs out'
+    },
+    'stolen-refresh': {
+      title: 'A stolen refresh token: the attacker refreshes first, then the victim',
+      claim: 'Rotating refresh tokens detect theft: when an already used token of a family comes back, the whole family is destroyed and everyone must log in again.',
+      seed: {
+        source: 'JWT (JSON Web Token): why refresh tokens',
+        quote: 'When the server detects the anomaly it destroys the refresh token in question and invalidates every access token linked to it; the user has to log in again and get a new refresh and access token.'
+      } satisfies Seed,
+      why: {
+        session: 'a session cookie does not rotate: both copies keep working and nothing notices',
+        'jwt-none': 'reuse ends the family (no more refreshes), but the attacker\'s last access token lives until exp',
+        'jwt-denylist': 'reuse ends the family and denies every access token of that login',
+        'jwt-version': 'ending a family does not bump the user version: the attacker\'s access token lives until exp'
+      } satisfies Strategies,
+      sessionCopies: 'the attacker copies the session cookie; sessions have no refresh token to rotate',
+      bothWork: 'both copies get 200; nothing flags the copy',
+      copiesRefresh: 'the attacker copies the refresh token cookie (not the access token)',
+      refreshesFirst: 'the attacker refreshes first and gets a fresh pair',
+      attackerRefreshOk: (status: number) => `the attacker's refresh succeeds (${status})`,
+      victimLater: 'later, the victim\'s client refreshes with the token it holds, which the attacker already spent',
+      reuseDetected: (r: string) => `reuse detected: ${r}`,
+      attackerDead: (r: string) => `the attacker's newer refresh token is dead too (${r})`,
+      whatIsLeft: 'what is left: the access token the attacker got from the stolen refresh'
+    },
+    expiry: {
+      title: 'The access token expires and the client refreshes silently',
+      claim: 'Short-lived access tokens plus a long-lived refresh token: when the access token expires, the client quietly gets a new one. A session instead slides: it lives while used and ends when idle.',
+      seed: {
+        source: 'JWT access token and refresh token',
+        quote: 'The refresh token is used to obtain a new access token when the access token has expired, so the user can keep using the service without logging in again.'
+      } satisfies Seed,
+      needs: 'short lifetimes (JWT_ACCESS_TTL=4s, SESSION_IDLE_TTL=3s)',
+      why: {
+        session: 'the idle timeout slides with activity and ends a session left idle (SESSION_IDLE_TTL=3s here)',
+        'jwt-none': 'token_expired → POST /jwt/refresh → new access token, no new login',
+        'jwt-denylist': 'same refresh flow in every mode',
+        'jwt-version': 'same refresh flow in every mode'
+      } satisfies Strategies,
+      keepsWorking: 'alice keeps working: one request a second for 4.5 s, longer than the 3 s idle timeout',
+      allAccepted: 'every request of the active period was accepted (the idle timer slides)',
+      leavesIdle: 'then she leaves the tab idle for 3.5 s (idleness cannot be polled: this is a deliberate pause)',
+      idleDetail: 'active 4.5 s: 200s; after 3.5 s idle: 401 session_expired',
+      expiredOnItsOwn: (detail: string) => `the access token expired on its own (${detail})`,
+      refreshesQuietly: 'the client sees token_expired and refreshes without asking alice for her password',
+      rotated: 'the refresh token rotated (a new one replaced the spent one)',
+      refreshedDetail: (s: string) => `expired after ${s} s; refreshed, retried: 200`
+    },
+    limit: {
+      title: 'A concurrent-login limit pushes the oldest device out',
+      claim: 'A server that keeps sessions can cap logins per user and end the oldest; with JWTs the cap can only act on refresh families.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'With sessions you get concurrent-session control (limiting how many may be logged in) and session expiry (forced logout): the security advantages of being stateful.'
+      } satisfies Seed,
+      needs: 'MAX_SESSIONS_PER_USER=2',
+      why: {
+        session: 'the third login ended the oldest session record',
+        'jwt-none': 'the oldest refresh family ended; its access token lives until exp',
+        'jwt-denylist': 'ending the oldest family also denied its access tokens',
+        'jwt-version': 'ending a family does not bump the user version'
+      } satisfies Strategies,
+      tabletLogsIn: 'the phone and the laptop are logged in (MAX_SESSIONS_PER_USER=2); now the tablet logs in',
+      devicesLeft: (list: string) => `devices left: ${list}`,
+      phoneRefused: (r: string) => `the phone's refresh token is refused (${r})`
+    },
+    'scale-out': {
+      title: 'Two server instances behind one address: log in on A, call B',
+      claim: 'Sessions in one server\'s memory do not exist on another: scale-out needs sticky sessions, clustering or a shared store like Redis; a JWT verifies anywhere the key is.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Every request may reach a different server; on a server without the session information the user would have to log in again each time. Sticky sessions and session clustering exist, at a cost.'
+      } satisfies Seed,
+      needs: 'two instances',
+      whyRedis: 'both instances share the Redis store (and the signing secret)',
+      why: {
+        session: 'B\'s memory has no record of A\'s session',
+        'jwt-none': 'B verifies the signature with the same secret; it needs nothing else (a refresh on B fails though)',
+        'jwt-denylist': 'B\'s denylist is empty, so it accepts the token, even one logged out on A',
+        'jwt-version': 'B looks the user up in its own memory store, where that user id does not exist'
+      } satisfies Strategies,
+      instances: (a: string, b: string, redis: boolean) => `instance A at ${a}, instance B at ${b}, same secrets, ${redis ? 'one shared Redis' : 'each with its own memory store'}`,
+      refreshOnB: (r: string, redis: boolean) => `refresh on B: ${r} (the refresh family lives in ${redis ? 'the shared Redis' : 'A\'s memory'})`,
+      bAnswers: (r: string) => `B answers ${r}`
+    },
+    'redis-down': {
+      title: 'Redis goes down and comes back',
+      claim: 'Whatever needs the store fails when the store is down; a stateless JWT keeps verifying. The server must fail closed (503, never a 200 it cannot check) and recover by itself.',
+      seed: {
+        source: 'JWT access token and refresh token',
+        quote: 'Redis (storing refresh tokens): fast reads and writes, central management, expiry built in; but it needs separate infrastructure and adds operational complexity.'
+      } satisfies Seed,
+      needs: 'a Redis of its own to stop and start',
+      why: {
+        session: 'every request needs the session record: 503 while Redis is down',
+        'jwt-none': 'access tokens need no store; refresh and login do (503)',
+        'jwt-denylist': 'the denylist cannot be checked, so the token is not trusted: 503',
+        'jwt-version': 'the version cannot be checked: 503'
+      } satisfies Strategies,
+      noRedisServer: 'redis-server is not installed: skipped',
+      noRedisDetail: 'no redis-server',
+      ownRedis: (url: string) => `this story always uses Redis: a redis-server of its own (${url}), the only one it ever stops`,
+      stops: 'Redis stops (it saves a snapshot first, so its data can come back)',
+      refreshNeedsStore: (r: string) => `refresh needs the store: ${r}`,
+      loginNeedsStore: (r: string) => `login needs the store: ${r}`,
+      starts: 'Redis starts again; the server reconnects by itself (polling /ready)',
+      readyAgain: (s: string) => `ready again after ${s} s`,
+      refreshWorks: (status: number) => `refresh works again (${status})`,
+      sameCredential: (status: number) => `the same credential works again after recovery (${status})`,
+      serverLogged: (errors: string) => `the server logged: ${errors}`,
+      failsClosed: (error: string) => `503 ${error} while down, 200 after recovery`,
+      keepsWorking: '200 while down (no store needed), refresh 503',
+      whileDown: (r: string) => `${r} while down`
+    }
+  }
+}
+
+export type Messages = typeof en

@@ -1,0 +1,317 @@
+/**
+ * 데모 러너가 출력하는 모든 문장의 한국어판. 키는 en.ts와 같고 타입이 `Messages`이므로 빠진 키는
+ * 타입 검사에서 실패한다. 각 이야기의 `seed.quote`는 원본 노트의 문장을 그대로 옮긴 것이다.
+ */
+import type { Messages } from './en.js'
+
+export const ko: Messages = {
+  outcome: {
+    works: '동작함',
+    rejected: '즉시 거부',
+    'until-exp': 'exp까지 동작',
+    'at-once': '새 역할 즉시 반영',
+    'until-refresh': '갱신 전까지 옛 정보',
+    'old-token-rejected': '거부, 갱신으로 복구',
+    undetected: '탐지 못 함',
+    'idle-expiry': '사용 중 연장, 유휴 시 만료',
+    'silent-refresh': '조용히 재발급',
+    'fails-closed': '중단 중 503',
+    'keeps-working': '중단 중에도 200',
+    skipped: '건너뜀'
+  },
+  observedUntilExp: (s: number) => `${s}초 더 동작`,
+  observedUntilRefresh: (s: number) => `${s}초 옛 정보, 갱신`,
+
+  actors: {
+    aliceBrowser: 'alice의 브라우저',
+    oldCopy: '예전 사본',
+    aliceLoggingInAgain: '다시 로그인하는 alice',
+    aliceLaptop: 'alice의 노트북',
+    alicePhone: 'alice의 휴대폰',
+    aliceTablet: 'alice의 태블릿',
+    oldPassword: '옛 비밀번호를 아는 사람',
+    newPassword: '새 비밀번호로 로그인하는 alice',
+    alice: 'alice',
+    thief: '도둑',
+    attacker: '공격자',
+    viaA: 'alice (A 경유)',
+    viaB: 'alice (B 경유)',
+    bob: 'bob',
+    admin: '관리자'
+  },
+
+  story: {
+    checkOk: '통과',
+    checkBad: '실패',
+    storeOps: '저장소 조회',
+    notWaited: (left: number) => `아직 받아들여짐. exp(${left}초 뒤)에 멈출 것 (기다리지 않음: 서버의 JWT_ACCESS_TTL이 김)`,
+    notWaitedDetail: (left: number) => `아직 받아들여짐. exp까지 ${left}초`,
+    polling: (left: string) => `아직 받아들여짐. 멈출 때까지 250ms마다 다시 요청합니다 (exp까지 ${left}초)…`,
+    atOnce: (statusAndError: string) => `즉시 ${statusAndError}`,
+    afterEvent: (status: number) => `사건 뒤에도 ${status}`,
+    stillAccepted: (s: number) => `사건 ${s}초 뒤에도 받아들여짐`,
+    morePolls: (n: number) => `(그 사이 ${n}번 더 받아들여진 뒤)`,
+    thenExpired: (s: number) => `${s}초 더 받아들여진 뒤 401 token_expired`,
+    thenRefused: (s: number, statusAndError: string) => `${s}초 더 받아들여진 뒤 ${statusAndError}`,
+    cookie: (name: string, value: string, chars: number, attributes: string) => `쿠키 ${name}=${value} (${chars}자) · ${attributes}`,
+    expiresIn: (s: number) => `${s}초 뒤 만료(Expires)`,
+    accessToken: (bytes: number, header: string) => `액세스 토큰 (${bytes}바이트, 가진 사람은 누구나 읽을 수 있음) · 헤더 ${header}`,
+    payload: (payload: string, left: number, signature: string) => `  페이로드 ${payload} · exp까지 ${left}초 · 서명 ${signature}`,
+    holdsNothing: '아무것도 없음 (쿠키도 토큰도 없음)',
+    inspectUnavailable: (statusAndError: string) => `서버 보관: (조회 불가: ${statusAndError}; DEMO_MODE가 켜져 있나요?)`,
+    keepsFor: (label: string, note: string) => `${label}의 자격 증명에 대해 서버가 보관하는 것: ${note}`,
+    keyExpiresIn: (s: number) => ` (${s}초 뒤 만료)`,
+    keyNothing: '없음',
+    expiredWhilePaused: (label: string) => `주의: 멈춘 사이 ${label}의 액세스 토큰이 만료됨. 결과가 약속과 다를 수 있음`
+  },
+
+  run: {
+    holdsTag: '보유',
+    serverTag: '서버',
+    header: (count: number, strategies: string, store: string, where: string) => `session-vs-jwt 데모: 시나리오 ${count}개 × ${strategies} · 저장소 ${store}${where}`,
+    freshServer: ' · 이야기마다 새 서버',
+    atServer: (url: string) => ` · 서버 ${url}`,
+    intro: '각 이야기는 전략이 약속하는 결과를 먼저 말하고, 오간 요청, 클라이언트가 가진 것, 서버가 보관하는 것을 보여 줍니다.',
+    claim: '주장:',
+    seed: (source: string) => `노트(「${source}」):`,
+    storeName: (store: string) => `(${store} 저장소)`,
+    expected: '예상:',
+    observed: '관찰:',
+    expectedInstead: (label: string) => `예상은 ${label}`,
+    failedChecks: (list: string) => `; 실패한 확인: ${list}`,
+    needsOwnServers: (what: string) => `${what} 필요: --url 없이 실행하세요`,
+    crashed: (message: string) => `이야기가 중단됨: ${message}`,
+    matrixTitle: (store: string) => `결과 표 (저장소: ${store}; ✔ = 전략이 약속한 대로)`,
+    matrixScenario: '시나리오',
+    matrixNote1: '각 칸: 사건 뒤 시험 대상 자격 증명이 어떻게 되었는가 (2, 6: 로그아웃 뒤의 예전/훔친 사본;',
+    matrixNote2: '7: 재사용이 탐지된 뒤 공격자의 액세스 토큰; 9: 가장 오래된 기기; 10: 인스턴스 B에 보낸 요청).',
+    allOk: (n: number, s: number) => `결과 ${n}개 모두 예상대로 (${s}초).`,
+    someBad: (bad: number, n: number) => `결과 ${n}개 중 ${bad}개가 전략의 약속과 다름 (위의 ✘ 참고).`,
+    stepPrompt: '[Enter: 다음 단계]',
+    stepPromptStory: '[Enter: 이 이야기 시작]',
+    stepInputEnded: '표준 입력이 끝남: 멈추지 않고 계속 실행',
+    stepMode: (ttl: string) => `단계 모드: 요청마다 Enter를 기다립니다. 사건이 일어난 뒤에는 멈추지 않습니다 (시간은 사건부터 잽니다). 멈춘 사이 만료되지 않도록 이 모드에서 액세스 토큰 수명은 ${ttl}입니다.`,
+    paceMode: (pace: number, ttl: string) => `속도 모드: 각 이야기의 사건 전까지 단계 사이에 ${pace}초씩 쉽니다. 이 모드에서 액세스 토큰 수명은 ${ttl}입니다.`
+  },
+
+  scenarios: {
+    login: {
+      title: '로그인하고 보호된 경로 호출하기',
+      claim: '세션은 쿠키 속 무작위 id와 서버의 기록이고, JWT는 클레임을 스스로 담고 서명으로 검증됩니다. 저장소 조회 횟수(요청마다의 비용)를 보세요.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: '서버에서 세션 저장소를 사용하므로 요청이 많아지면 서버에 부하가 심해진다. / Refresh Token을 같이 사용한다면, 요청 시 마다 액세스 토큰만 검증하면 되므로 DB나 다른 스토리지를 조회하지 않아도 된다.'
+      },
+      why: {
+        session: '쿠키의 id로 기록을 찾음: 요청마다 저장소 읽기 1회',
+        'jwt-none': '서명과 exp를 서버 안에서 검증: 저장소 읽기 0회',
+        'jwt-denylist': '서명 검증 뒤 거부 목록(블랙리스트) 조회 1회',
+        'jwt-version': '서명 검증 뒤 사용자 버전 조회 1회'
+      },
+      storeOpsCheck: (ops: string, none: boolean) => `x-auth-store-ops = ${ops} (${none ? '0: 아무것도 조회하지 않음' : '저장소 왕복 1회'})`,
+      missing: '없음',
+      works: (ops: string) => `200, 저장소 조회 ${ops}회`
+    },
+    logout: {
+      title: '로그아웃한 뒤 예전 자격 증명을 다시 보내기',
+      claim: '세션에서 로그아웃하면 기록이 지워져 쿠키는 즉시 무효가 됩니다. JWT는 서버 상태 없이는 "로그아웃"할 수 없어 exp까지 유효합니다.',
+      seed: {
+        source: 'JWT 토큰의 발급, 사용, 관리 방식 총정리',
+        quote: '사용자가 로그아웃을 요청하면, 클라이언트는 저장된 JWT를 삭제합니다. 서버 측에서는 refresh_token을 무효화합니다. 즉, 해당 토큰으로 더 이상 새 access_token을 발급받을 수 없도록 합니다.'
+      },
+      why: {
+        session: '로그아웃이 쿠키가 가리키는 기록을 지움',
+        'jwt-none': '서버의 어떤 것도 토큰이 로그아웃되었음을 모름. 리프레시 토큰만 무효가 됨',
+        'jwt-denylist': '로그아웃이 토큰의 jti(와 그 로그인)를 거부 목록에 올림',
+        'jwt-version': '로그아웃은 사용자 버전을 바꾸지 않으므로 토큰의 ver가 여전히 일치함'
+      },
+      logsOut: 'alice가 로그아웃합니다. 그 전에 브라우저가 가진 것을 복사해 두었습니다',
+      oldRefreshRefused: (r: string) => `예전 리프레시 토큰은 즉시 거부됨 (${r})`
+    },
+    role: {
+      title: '관리자가 사용자의 역할을 바꿈 (오래된 클레임)',
+      claim: 'JWT 안의 역할은 발급 시점의 사본입니다. 바뀐 뒤에도 토큰은 재발급 전까지 이전 역할을 담고 있고, 세션은 역할을 서버에서 읽습니다.',
+      seed: {
+        source: 'JWT의 무상태적 특성',
+        quote: '예를 들어, 사용자의 역할(role)이 변경되었는데 토큰에 이전 역할이 포함되어 있다면, 서버는 여전히 잘못된 역할을 신뢰하게 됨'
+      },
+      why: {
+        session: '역할은 세션 기록에 있고, 변경이 그 기록을 고쳐 씀',
+        'jwt-none': '예전 토큰은 만료되어 갱신으로 새 토큰을 받을 때까지 여전히 role "user"',
+        'jwt-denylist': '역할 변경은 폐기가 아님: 토큰은 거부되지 않고 클레임만 오래된 것',
+        'jwt-version': '변경이 사용자 버전을 올려 예전 토큰은 거부되고, 갱신하면 새 역할이 담김'
+      },
+      promotes: '관리자가 alice를 admin으로 올립니다',
+      nextRequest: '바로 다음 요청에서 200',
+      notSeen: (r: string) => `${r}: 새 역할이 보이지 않음`,
+      clientRefreshes: '클라이언트가 갱신합니다 (액세스 토큰이 만료되거나 거부되면 하듯이)',
+      newRoleWorks: (status: number) => `갱신 뒤 새 역할이 동작함 (${status})`,
+      staleThenRefresh: (s: string) => `${s}초 동안 이전 역할, 갱신 뒤 새 역할`,
+      refreshNewRole: (detail: string) => `${detail}; 갱신 → 새 역할`,
+      oldRoleStayed: (detail: string) => `이전 역할이 남음: ${detail}`
+    },
+    disable: {
+      title: '계정이 비활성화됨',
+      claim: '계정을 비활성화하면 사용자가 막혀야 합니다. 무상태 JWT는 이를 알지 못해 exp까지 신뢰받습니다.',
+      seed: {
+        source: 'JWT의 무상태적 특성',
+        quote: '계정이 비활성화되었더라도 유효한 JWT를 사용하면 서버는 이를 검증하고 접근을 허용할 수 있음'
+      },
+      why: {
+        session: '비활성화가 사용자의 모든 세션 기록을 지움',
+        'jwt-none': '리프레시 패밀리는 즉시 끝나지만 액세스 토큰은 서명만 검증됨',
+        'jwt-denylist': '비활성화가 사용자에 "버전 N 이전은 폐기"를 기록하고, 요청마다 확인함',
+        'jwt-version': '비활성화가 버전을 올림 (사용자 기록에도 비활성으로 표시)'
+      },
+      refreshRefused: (r: string) => `갱신은 즉시 거부됨 (${r})`,
+      loginRefused: (r: string) => `새 로그인도 거부됨 (${r})`
+    },
+    password: {
+      title: '비밀번호 변경: 모든 기기가 로그아웃되나?',
+      claim: '비밀번호를 바꾸면(흔히 도난 뒤) 기존 로그인이 모두 끝나야 합니다. 세션은 사용자별 색인으로 모두 찾고, 평범한 JWT는 exp까지 살아 있습니다.',
+      seed: {
+        source: 'JWT의 무상태적 특성',
+        quote: '블랙리스트(Blacklist) 방식: 서버에서 특정 토큰을 무효화할 수 있는 블랙리스트를 유지 / 사용자가 중요한 정보를 변경하면 기존 토큰을 블랙리스트에 추가'
+      },
+      why: {
+        session: '변경이 모든 기기의 모든 세션을 끝냄',
+        'jwt-none': '모든 리프레시 패밀리는 끝나지만 이미 발급된 액세스 토큰은 exp까지 삶',
+        'jwt-denylist': '사용자가 "버전 N 이전은 폐기"로 표시됨',
+        'jwt-version': '버전이 올라 그보다 오래된 토큰은 모두 거부됨'
+      },
+      phoneLikeLaptop: (status: number) => `휴대폰도 노트북과 같은 결과 (${status})`,
+      oldPasswordFails: (status: number) => `옛 비밀번호로는 더 이상 로그인할 수 없음 (${status})`,
+      newPasswordWorks: (status: number) => `새 비밀번호로는 됨 (${status})`
+    },
+    'stolen-access': {
+      title: '로그아웃 전에 훔친 자격 증명을 다른 클라이언트가 재사용',
+      claim: '훔친 세션 쿠키나 액세스 토큰은 도둑에게도 주인과 똑같이 동작합니다. 차이는 로그아웃이 도둑의 사본에 무엇을 하느냐입니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: '해커가 세션Id를 중간에 탈취하여 클라이언트인척 위장할 수 있다는 한계가 있다. / 토큰을 탈취당하면 대처하기 어렵다. 한 번 발급되면 유효기간이 만료될 때 까지 계속 사용이 가능하기 때문이다.'
+      },
+      why: {
+        session: '피해자의 로그아웃이 도둑의 사본이 가리키는 기록을 지움',
+        'jwt-none': '도둑의 사본은 exp까지 검증을 통과함. 로그아웃은 리프레시 토큰만 끝냄',
+        'jwt-denylist': '로그아웃이 토큰의 jti와 그 로그인을 거부 목록에 올림',
+        'jwt-version': '로그아웃은 버전을 올리지 않음. 전체 폐기나 비밀번호 변경만 올림'
+      },
+      copiesCookie: '도둑이 세션 쿠키를 복사합니다 (악성 코드, 공용 컴퓨터, 프록시 로그: HttpOnly는 페이지 스크립트만 막음)',
+      copiesToken: '도둑이 액세스 토큰을 복사합니다 (페이지의 어떤 스크립트든, 또는 로그에서 읽을 수 있음)',
+      cannotTell: '로그아웃 전에는 서버가 도둑과 alice를 구별할 수 없음',
+      logsOut: 'alice가 로그아웃합니다'
+    },
+    'stolen-refresh': {
+      title: '훔친 리프레시 토큰: 공격자가 먼저 갱신하고, 그다음 피해자가',
+      claim: '회전하는 리프레시 토큰은 도난을 탐지합니다. 이미 쓰인 패밀리의 토큰이 다시 오면 패밀리 전체를 파기하고 모두 다시 로그인해야 합니다.',
+      seed: {
+        source: 'JWT(JSON WEB TOKEN) — RefreshToken을 사용한 이유',
+        quote: '이상을 감지하면 서버는 문제의 Refresh토큰을 파괴하고 모든 것과 연결된 액세스 토큰을 무효화한다. 따라서 리소스를 필요로 하는 모든 권한 부여에 대한 악의적인 추가 액세서를 방지한다. 사용자는 로그인을 다시하고 Refresh, Access Token을 재발급 받아야 한다.'
+      },
+      why: {
+        session: '세션 쿠키는 회전하지 않음: 두 사본 모두 계속 동작하고 아무도 알아채지 못함',
+        'jwt-none': '재사용이 패밀리를 끝내지만(더 이상 갱신 불가) 공격자의 마지막 액세스 토큰은 exp까지 삶',
+        'jwt-denylist': '재사용이 패밀리를 끝내고 그 로그인의 모든 액세스 토큰을 거부함',
+        'jwt-version': '패밀리를 끝내도 사용자 버전은 오르지 않음: 공격자의 액세스 토큰은 exp까지 삶'
+      },
+      sessionCopies: '공격자가 세션 쿠키를 복사합니다. 세션에는 회전할 리프레시 토큰이 없습니다',
+      bothWork: '두 사본 모두 200. 아무것도 사본을 잡아내지 못함',
+      copiesRefresh: '공격자가 리프레시 토큰 쿠키를 복사합니다 (액세스 토큰은 아님)',
+      refreshesFirst: '공격자가 먼저 갱신해 새 토큰 한 쌍을 받습니다',
+      attackerRefreshOk: (status: number) => `공격자의 갱신 성공 (${status})`,
+      victimLater: '나중에 피해자의 클라이언트가 가진 토큰으로 갱신합니다. 공격자가 이미 쓴 토큰입니다',
+      reuseDetected: (r: string) => `재사용 탐지: ${r}`,
+      attackerDead: (r: string) => `공격자의 더 새로운 리프레시 토큰도 무효 (${r})`,
+      whatIsLeft: '남은 것: 공격자가 훔친 리프레시로 받은 액세스 토큰'
+    },
+    expiry: {
+      title: '액세스 토큰이 만료되고 클라이언트가 조용히 갱신함',
+      claim: '수명이 짧은 액세스 토큰과 긴 리프레시 토큰: 액세스 토큰이 만료되면 클라이언트가 조용히 새것을 받습니다. 세션은 대신 미끄러집니다(sliding): 쓰는 동안 살고 쉬면 끝납니다.',
+      seed: {
+        source: 'JWT의 Access Token과 Refresh Token',
+        quote: 'Access Token의 유효기간이 만료되었을 때, 새로운 Access Token을 발급받기 위해 사용 ⇒ 이를 통해 사용자는 다시 로그인 할 필요 없이 지속적으로 서비스를 사용할 수 있음'
+      },
+      needs: '짧은 수명 (JWT_ACCESS_TTL=4s, SESSION_IDLE_TTL=3s)',
+      why: {
+        session: '유휴 제한 시간은 활동할 때마다 연장되고, 쉬고 있는 세션을 끝냄 (여기서는 SESSION_IDLE_TTL=3s)',
+        'jwt-none': 'token_expired → POST /jwt/refresh → 새 액세스 토큰, 다시 로그인하지 않음',
+        'jwt-denylist': '모든 모드에서 같은 갱신 흐름',
+        'jwt-version': '모든 모드에서 같은 갱신 흐름'
+      },
+      keepsWorking: 'alice가 계속 일합니다: 4.5초 동안 1초에 한 번 요청, 3초 유휴 제한보다 깁니다',
+      allAccepted: '활동 중의 요청은 모두 받아들여짐 (유휴 타이머가 연장됨)',
+      leavesIdle: '그다음 탭을 3.5초 동안 내버려 둡니다 (유휴 상태는 폴링할 수 없어 일부러 기다림)',
+      idleDetail: '4.5초 활동: 200; 3.5초 유휴 뒤: 401 session_expired',
+      expiredOnItsOwn: (detail: string) => `액세스 토큰이 저절로 만료됨 (${detail})`,
+      refreshesQuietly: '클라이언트가 token_expired를 보고 alice에게 비밀번호를 묻지 않고 갱신합니다',
+      rotated: '리프레시 토큰이 회전함 (쓴 토큰을 새 토큰이 대신함)',
+      refreshedDetail: (s: string) => `${s}초 뒤 만료; 갱신 후 재시도: 200`
+    },
+    limit: {
+      title: '동시 로그인 제한이 가장 오래된 기기를 밀어냄',
+      claim: '세션을 보관하는 서버는 사용자당 로그인 수를 제한하고 가장 오래된 것을 끝낼 수 있습니다. JWT에서는 제한이 리프레시 패밀리에만 작용합니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Session을 사용할 경우 동시 Session 제어(접속 인원 제한), Session 만료 처리(강제 로그아웃) 등 보안상 이점, Stateful의 장점을 활용할 수 있다'
+      },
+      needs: 'MAX_SESSIONS_PER_USER=2',
+      why: {
+        session: '세 번째 로그인이 가장 오래된 세션 기록을 끝냄',
+        'jwt-none': '가장 오래된 리프레시 패밀리가 끝남. 그 액세스 토큰은 exp까지 삶',
+        'jwt-denylist': '가장 오래된 패밀리를 끝내면서 그 액세스 토큰도 거부함',
+        'jwt-version': '패밀리를 끝내도 사용자 버전은 오르지 않음'
+      },
+      tabletLogsIn: '휴대폰과 노트북이 로그인되어 있습니다 (MAX_SESSIONS_PER_USER=2). 이제 태블릿이 로그인합니다',
+      devicesLeft: (list: string) => `남은 기기: ${list}`,
+      phoneRefused: (r: string) => `휴대폰의 리프레시 토큰은 거부됨 (${r})`
+    },
+    'scale-out': {
+      title: '한 주소 뒤의 서버 인스턴스 둘: A에서 로그인하고 B를 호출',
+      claim: '한 서버 메모리의 세션은 다른 서버에 없습니다. 확장에는 sticky session, 클러스터링, 또는 Redis 같은 공유 저장소가 필요하고, JWT는 키가 있는 곳이면 어디서나 검증됩니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'request마다 내가 접속한 서버가 달라질 수도 있다!! 이렇게 되어 버리면 session 정보가 없는 다른 서버에 접속할 때마다 계속 로그인해줘야 합니다. / sticky session, session clustering 과 같은 방안이 나왔지만 cost, 관리포인트가 추가적으로 발생한다.'
+      },
+      needs: '인스턴스 둘',
+      whyRedis: '두 인스턴스가 Redis 저장소(와 서명 비밀)를 공유함',
+      why: {
+        session: 'B의 메모리에는 A의 세션 기록이 없음',
+        'jwt-none': 'B는 같은 비밀로 서명을 검증함. 다른 것은 필요 없음 (B에서의 갱신은 실패)',
+        'jwt-denylist': 'B의 거부 목록은 비어 있어 토큰을 받아들임, A에서 로그아웃한 토큰이라도',
+        'jwt-version': 'B는 자기 메모리 저장소에서 사용자를 찾는데, 그 사용자 id가 없음'
+      },
+      instances: (a: string, b: string, redis: boolean) => `인스턴스 A ${a}, 인스턴스 B ${b}, 같은 비밀, ${redis ? 'Redis 하나를 공유' : '각자의 메모리 저장소'}`,
+      refreshOnB: (r: string, redis: boolean) => `B에서 갱신: ${r} (리프레시 패밀리는 ${redis ? '공유 Redis' : 'A의 메모리'}에 있음)`,
+      bAnswers: (r: string) => `B의 응답 ${r}`
+    },
+    'redis-down': {
+      title: 'Redis가 멈췄다가 돌아옴',
+      claim: '저장소가 필요한 것은 저장소가 멈추면 실패하고, 무상태 JWT는 계속 검증됩니다. 서버는 닫힌 쪽으로 실패하고(503, 확인할 수 없는 200은 절대 없음) 스스로 회복해야 합니다.',
+      seed: {
+        source: 'JWT의 Access Token과 Refresh Token',
+        quote: 'Redis | 빠른 읽기/쓰기 성능, 중앙 집중 관리, 세션 만료 기능 | 별도의 인프라 필요, 관리 복잡성 증가, 데이터 영속성 문제'
+      },
+      needs: '멈추고 다시 켤 자기 Redis',
+      why: {
+        session: '모든 요청에 세션 기록이 필요: Redis가 멈춘 동안 503',
+        'jwt-none': '액세스 토큰은 저장소가 필요 없음. 갱신과 로그인은 필요함 (503)',
+        'jwt-denylist': '거부 목록을 확인할 수 없으므로 토큰을 신뢰하지 않음: 503',
+        'jwt-version': '버전을 확인할 수 없음: 503'
+      },
+      noRedisServer: 'redis-server가 설치되어 있지 않음: 건너뜀',
+      noRedisDetail: 'redis-server 없음',
+      ownRedis: (url: string) => `이 이야기는 항상 Redis를 씁니다: 자기 전용 redis-server (${url}), 이 이야기가 멈추는 유일한 Redis`,
+      stops: 'Redis가 멈춥니다 (먼저 스냅숏을 저장하므로 데이터가 돌아올 수 있음)',
+      refreshNeedsStore: (r: string) => `갱신에는 저장소가 필요: ${r}`,
+      loginNeedsStore: (r: string) => `로그인에는 저장소가 필요: ${r}`,
+      starts: 'Redis가 다시 시작합니다. 서버가 스스로 다시 연결합니다 (/ready 폴링)',
+      readyAgain: (s: string) => `${s}초 뒤 다시 준비됨`,
+      refreshWorks: (status: number) => `갱신이 다시 동작 (${status})`,
+      sameCredential: (status: number) => `회복 뒤 같은 자격 증명이 다시 동작 (${status})`,
+      serverLogged: (errors: string) => `서버 로그: ${errors}`,
+      failsClosed: (error: string) => `멈춘 동안 503 ${error}, 회복 뒤 200`,
+      keepsWorking: '멈춘 동안에도 200 (저장소 불필요), 갱신은 503',
+      whileDown: (r: string) => `멈춘 동안 ${r}`
+    }
+  }
+}

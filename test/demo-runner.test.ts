@@ -1,0 +1,158 @@
+/**
+ * The narrated demo runner for a lecturer: every message has a Korean translation, a Korean run narrates in
+ * Korean (and still checks its outcomes), --step waits for a line on stdin before each request, and bad
+ * options are refused. Runs demo/run.ts through tsx against a real server (node dist/server.js, built by
+ * `npm test`'s pretest).
+ */
+import { spawn } from 'node:child_process'
+import t from 'tap'
+import { en } from '../demo/i18n/en.js'
+import { ko } from '../demo/i18n/ko.js'
+
+// Each run starts a server and hashes demo passwords: about 2 s on an idle machine, 10-15 s on a busy shared one.
+t.setTimeout(300_000)
+
+const HANGUL = /[\uac00-\ud7a3]/
+/** Korean strings that rightly have no Hangul: names, a seed's own title, a setting. */
+const NO_HANGUL = new Set(['actors.alice', 'actors.bob', 'scenarios.login.seed.source', 'scenarios.stolen-access.seed.source', 'scenarios.limit.seed.source', 'scenarios.scale-out.seed.source', 'scenarios.limit.needs'])
+
+/** Every leaf of a message table as [dotted key, value]. */
+function leaves (table: unknown, prefix = ''): Array<[string, unknown]> {
+  if (typeof table !== 'object' || table === null) return [[prefix, table]]
+  return Object.entries(table).flatMap(([k, v]) => leaves(v, prefix === '' ? k : `${prefix}.${k}`))
+}
+
+/** A message as printed: strings as they are, functions called with sample arguments. */
+function render (value: unknown): unknown {
+  if (typeof value !== 'function') return value
+  return value(...Array.from({ length: value.length }, (_, i) => i % 2 === 0 ? 3 : 'x'))
+}
+
+t.test('every English message has a Korean one, in Korean', async t => {
+  const enKeys = leaves(en).map(([k]) => k)
+  const koLeaves = leaves(ko)
+  t.same(koLeaves.map(([k]) => k).sort(), [...enKeys].sort(), 'the same keys in both tables')
+  t.ok(enKeys.length > 150, `${enKeys.length} messages`)
+  for (const [key, value] of koLeaves) {
+    const text = render(value)
+    t.equal(typeof text, 'string', `${key} is text`)
+    if (typeof text !== 'string') continue
+    t.ok(text.trim().length > 0, `${key} is not empty`)
+    if (!NO_HANGUL.has(key)) t.match(text, HANGUL, `${key} is Korean: ${text}`)
+  }
+  for (const [key, value] of leaves(en)) {
+    const text = render(value)
+    if (typeof text === 'string' && !key.endsWith('.quote') && !key.endsWith('.source')) t.notMatch(text, HANGUL, `${key} is English`)
+  }
+})
+
+interface Run { code: number | null, stdout: string, stderr: string }
+
+function runDemo (args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('close', code => { resolve({ code, stdout, stderr }) })
+  })
+}
+
+t.test('--lang ko: the story, narration and verdict in Korean, outcomes still checked', async t => {
+  const r = await runDemo(['--lang', 'ko', '--scenario', 'logout', '--strategy', 'session,jwt-denylist'])
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr.slice(0, 500)})`)
+  t.match(r.stdout, ko.scenarios.logout.title, 'the Korean title')
+  t.match(r.stdout, ko.scenarios.logout.seed.quote, 'the seed\'s own words')
+  t.match(r.stdout, `· ${ko.scenarios.logout.logsOut}`, 'Korean narration')
+  t.match(r.stdout, `${ko.actors.aliceBrowser}: POST /session/login → 200`, 'Korean actor names on the requests')
+  t.match(r.stdout, `${ko.run.observed} ${ko.outcome.rejected}`, 'the Korean verdict line')
+  t.match(r.stdout, ko.run.allOk(2, 0).replace(/\(.*$/, ''), 'the Korean closing line')
+  t.notMatch(r.stdout, en.scenarios.logout.logsOut, 'no English narration')
+})
+
+t.test('DEMO_LANG=ko picks Korean; --lang wins over it', async t => {
+  const [viaEnv, override] = await Promise.all([
+    runDemo(['--quiet', '--scenario', '1', '--strategy', 'jwt-none'], { DEMO_LANG: 'ko' }),
+    runDemo(['--quiet', '--lang', 'en', '--scenario', '1', '--strategy', 'jwt-none'], { DEMO_LANG: 'ko' })
+  ])
+  t.equal(viaEnv.code, 0)
+  t.match(viaEnv.stdout, ko.run.matrixTitle('memory'))
+  t.equal(override.code, 0)
+  t.match(override.stdout, en.run.matrixTitle('memory'))
+})
+
+t.test('--story picks a story by name, like --scenario', async t => {
+  const r = await runDemo(['--quiet', '--story', 'stolen-refresh', '--strategy', 'jwt-denylist'])
+  t.equal(r.code, 0)
+  t.match(r.stdout, /7 stolen-refresh\s+✔/)
+  t.notMatch(r.stdout, /1 login/)
+})
+
+t.test('--step waits for a line on stdin before each request, and finishes once every step got one', async t => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--step', '--scenario', 'login', '--strategy', 'session'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  let exited: number | null | undefined
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const closed = new Promise<void>(resolve => child.on('close', code => { exited = code; resolve() }))
+  const prompts = (): number => stderr.split(/\[Enter: /).length - 1
+  const until = async (ok: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 30_000
+    while (!ok()) {
+      if (Date.now() > deadline || exited !== undefined) throw new Error(`gave up waiting for ${what}; stdout: ${stdout.slice(-800)} stderr: ${stderr}`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+  await until(() => prompts() === 1, 'the story prompt')
+  t.match(stderr, en.run.stepPromptStory)
+  child.stdin.write('\n')
+  await until(() => prompts() === 2, 'the first step prompt')
+  t.notMatch(stdout, /POST \/session\/login/, 'the login has not been sent yet')
+  // A deliberate wait: nothing may happen while no line comes (there is no event to poll for "nothing").
+  const shown = stdout.length
+  await new Promise(resolve => setTimeout(resolve, 700))
+  t.equal(stdout.length, shown, 'nothing printed while the runner waits')
+  t.equal(exited, undefined, 'still waiting')
+  child.stdin.write('\n')
+  await until(() => /POST \/session\/login → 200/.test(stdout), 'the login after Enter')
+  // Answer every further prompt as it appears, until the run ends.
+  let answered = 2
+  const running = (): boolean => exited === undefined
+  while (running()) {
+    await until(() => prompts() > answered || !running() || /All 1 outcomes/.test(stdout), 'the next prompt or the end')
+    if (prompts() > answered) {
+      child.stdin.write('\n')
+      answered++
+    } else break
+  }
+  await closed
+  t.equal(exited, 0, 'exit 0')
+  t.equal(prompts(), 5, 'a prompt before the story and before each of its four requests (login, inspect, /api/me, /api/admin)')
+  t.match(stdout, /All 1 outcomes as expected/)
+})
+
+t.test('bad options: exit 2 with a message', async t => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--lang', 'fr'], /--lang: expected en or ko; got 'fr'/],
+    [['--story', 'nope'], /unknown scenario 'nope'/],
+    [['--story', '1', '--scenario', '2'], /--story and --scenario are the same option/],
+    [['--step', '--pace', '1'], /--step and --pace exclude each other/],
+    [['--step', '--jobs', '4'], /--step runs one story at a time/],
+    [['--pace', 'fast'], /--pace: expected seconds/]
+  ]
+  const runs = await Promise.all(cases.map(async ([args]) => await runDemo(args)))
+  cases.forEach(([args, message], i) => {
+    t.equal(runs[i]!.code, 2, `${args.join(' ')}: exit 2`)
+    t.match(runs[i]!.stderr, message, `${args.join(' ')}: says why`)
+  })
+})
+
+t.test('--pace: runs paced with longer access tokens, outcomes still as expected', async t => {
+  const r = await runDemo(['--pace', '0.2', '--scenario', 'stolen-access', '--strategy', 'jwt-none'])
+  t.equal(r.code, 0, r.stderr.slice(0, 500))
+  t.match(r.stdout, en.run.paceMode(0.2, '6s'), 'says what it does')
+  t.match(r.stdout, /"expires_in":6/, 'the server issues 6 s access tokens (4 s + 8 × pace)')
+  t.match(r.stdout, /✔ observed: works [\d.]+ s more/)
+})
