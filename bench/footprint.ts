@@ -4,7 +4,7 @@ import { scanKeys } from './redis.js'
 
 /** One key a login created, with what it costs in Redis. */
 export interface FootprintKey {
-  /** The key with the prefix removed and its id replaced by <id>, e.g. `sess:<id>`. */
+  /** The key with the prefix removed and its ids replaced by <id>, e.g. `sess:{<id>}`. */
   pattern: string
   type: string
   /** `MEMORY USAGE <key> SAMPLES 0`: bytes Redis spends on the key, value and overhead. */
@@ -28,7 +28,10 @@ export interface LoginFootprint {
   templates: KeyTemplate[]
 }
 
-const lastSegment = (key: string): string => key.slice(key.lastIndexOf(':') + 1)
+/** The id a key name ends with; a hash tag's braces (`sess:{<id>}`) are not part of it. */
+const lastSegment = (key: string): string => key.slice(key.lastIndexOf(':') + 1).replace(/^\{(.*)\}$/, '$1')
+/** The key's shape: its ids (the last segment, and a hash tag) shown as <id>, e.g. `fam:{<id>}:<id>`. */
+const patternOf = (name: string): string => name.replace(/\{[^}]+\}/, '{<id>}').replace(/:[^:{}]+$/, ':<id>')
 
 /**
  * Runs one real login and diffs the keys under `prefix` before and after: what one login stores
@@ -47,7 +50,7 @@ export async function measureLoginFootprint (client: Redis, prefix: string, logi
     const bytes = Number(await client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'))
     const ttlMs = await client.pttl(key)
     const name = key.slice(prefix.length)
-    keys.push({ pattern: `${name.slice(0, name.lastIndexOf(':') + 1)}<id>`, type, bytes, ttlMs })
+    keys.push({ pattern: patternOf(name), type, bytes, ttlMs })
     if (type === 'string') templates.push({ name, type, value: (await client.get(key)) ?? '', ttlMs })
     else if (type === 'set') templates.push({ name, type, value: await client.smembers(key), ttlMs })
   }

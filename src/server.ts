@@ -47,8 +47,12 @@ async function main (): Promise<void> {
     }
     if (err instanceof StoreUnavailableError) {
       const cause = (err.cause as Error | undefined)?.message ?? 'no answer'
-      const [setting, url, server] = config.store === 'postgres' ? ['DATABASE_URL', config.databaseUrl, 'PostgreSQL'] : ['REDIS_URL', config.redisUrl, 'Redis']
-      console.error(`config error: ${setting}: cannot reach ${redactUrl(url)} (${cause}); start ${server} or use STORE=memory`)
+      const [setting, url, server] = config.store === 'postgres'
+        ? ['DATABASE_URL', redactUrl(config.databaseUrl), 'PostgreSQL']
+        : config.redisClusterNodes.length > 0
+          ? ['REDIS_CLUSTER_NODES', config.redisClusterNodes.map(n => `${n.host}:${n.port}`).join(','), 'Redis']
+          : ['REDIS_URL', redactUrl(config.redisUrl), 'Redis']
+      console.error(`config error: ${setting}: cannot reach ${url} (${cause}); start ${server} or use STORE=memory`)
       process.exit(2)
     }
     throw err

@@ -75,6 +75,8 @@ async function killConnection (url: string, name: string): Promise<void> {
 t.test('config: AUTH_CACHE needs STORE=redis and the project\'s session store', async t => {
   t.throws(() => loadConfig({ AUTH_CACHE: 'on' }), new ConfigError('AUTH_CACHE: the cache is kept exact by invalidations from Redis, so it needs STORE=redis; got STORE=memory (a memory store is one process\'s own, with nothing to cache in front of)'))
   t.throws(() => loadConfig({ AUTH_CACHE: 'on', STORE: 'redis', SESSION_REDIS_STORE: 'connect-redis' }), /AUTH_CACHE: connect-redis reads sessions from Redis itself/)
+  t.throws(() => loadConfig({ AUTH_CACHE: 'on', STORE: 'postgres' }), /needs STORE=redis; got STORE=postgres/)
+  t.throws(() => loadConfig({ AUTH_CACHE: 'on', STORE: 'redis', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }), /AUTH_CACHE: not available on a Redis Cluster/)
   t.equal(loadConfig({}).authCache, null, 'off by default')
   t.same(loadConfig({ AUTH_CACHE: 'on', STORE: 'redis' }).authCache, { max: 100_000, ttlMs: 60_000 })
   t.same(loadConfig({ AUTH_CACHE: 'true', STORE: 'redis', AUTH_CACHE_MAX: '10', AUTH_CACHE_TTL: '5s' }).authCache, { max: 10, ttlMs: 5000 })

@@ -155,6 +155,9 @@ t.test('the server process refuses a bad configuration with one line and a non-z
   const unreachable = run({ STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' })
   t.equal(unreachable.status, 2)
   t.match(String(unreachable.stderr), /REDIS_URL: cannot reach/)
+  const noCluster = run({ STORE: 'redis', REDIS_CLUSTER_NODES: '127.0.0.1:1' })
+  t.equal(noCluster.status, 2)
+  t.match(String(noCluster.stderr), /^config error: REDIS_CLUSTER_NODES: cannot reach 127\.0\.0\.1:1 /, 'an unreachable cluster is named as such')
   const help = run({}, ['--help'])
   t.equal(help.status, 0)
   t.match(String(help.stdout), /AUTH_STRATEGIES/)
@@ -231,6 +234,17 @@ t.test('ADMIN_PASSWORD and ADMIN_PASSWORD_FILE', async t => {
   t.throws(() => loadConfig({ ADMIN_PASSWORD_FILE: file }), { name: 'ConfigError', message: /ADMIN_PASSWORD_FILE: expected a password of at least 12 characters/ })
   t.throws(() => loadConfig({ ADMIN_PASSWORD_FILE: join(dir, 'missing') }), { name: 'ConfigError', message: /ADMIN_PASSWORD_FILE: expected a readable file; got .*ENOENT/ })
   t.throws(() => loadConfig({ ADMIN_PASSWORD: 'twelve-chars', ADMIN_PASSWORD_FILE: file }), { name: 'ConfigError', message: /either ADMIN_PASSWORD or ADMIN_PASSWORD_FILE/ })
+})
+
+t.test('REDIS_CLUSTER_NODES: a host:port list, only with STORE=redis', async t => {
+  t.same(loadConfig({}).redisClusterNodes, [], 'unset: no cluster')
+  t.same(loadConfig({ STORE: 'redis', REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b.internal:7001,[::1]:7002' }).redisClusterNodes,
+    [{ host: '10.0.0.1', port: 7000 }, { host: 'redis-b.internal', port: 7001 }, { host: '::1', port: 7002 }])
+  for (const bad of ['10.0.0.1', '10.0.0.1:0', '10.0.0.1:70000', 'redis://10.0.0.1:7000', '10.0.0.1:7000,,10.0.0.2:7000', '::1:7000', '[nope]:7000', 'a b:7000']) {
+    t.throws(() => loadConfig({ STORE: 'redis', REDIS_CLUSTER_NODES: bad }), { name: 'ConfigError', message: /^REDIS_CLUSTER_NODES: expected a comma list of host:port/ }, `refuses '${bad}'`)
+  }
+  t.throws(() => loadConfig({ STORE: 'redis', REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.1:7000' }), { name: 'ConfigError', message: /each node once/ })
+  t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000' }), { name: 'ConfigError', message: /^REDIS_CLUSTER_NODES: set, but STORE=memory; set STORE=redis/ }, 'a cluster for the memory store is a mistake')
 })
 
 t.test('several bad values: the error names the first in --help order', async t => {

@@ -9,6 +9,7 @@ import t from 'tap'
 import { forEachStore, startApp } from './helpers/app.js'
 import type { Reply, SetCookie } from './helpers/http.js'
 import { admin, alice } from './helpers/jwt.js'
+import { SESSION_KEYS } from '../src/strategies/session/session-records.js'
 
 const https = { 'x-forwarded-proto': 'https' }
 const LONG_AGENT = `Mozilla/5.0 ${'x'.repeat(9000)}`
@@ -42,7 +43,7 @@ forEachStore(t, async (t, store) => {
       t.notOk(Buffer.from(id, 'base64url').toString('latin1').includes(secret), `nor does its decoded id contain ${secret}`)
     }
     // The data is on the server, under the id: the cookie is only a reference to it.
-    const record = await s.app.svj.store.get(`sess:${id}`)
+    const record = await s.app.svj.store.get(SESSION_KEYS.session(id))
     t.ok(record, 'the store holds the session record under that id')
     t.match(JSON.parse(record ?? '{}'), { auth: { username: 'alice', role: 'user', userId: user.id } })
     t.equal(JSON.parse(record ?? '{}').auth.userAgent.length, 200, 'the user agent is kept (truncated) server-side, not in the cookie')
@@ -50,7 +51,7 @@ forEachStore(t, async (t, store) => {
     t.same(Object.keys(stored), ['rev', 'cookie', 'auth'], 'the record holds its revision, its cookie lifetime and the login, nothing else')
     t.same(Object.keys(stored.cookie).sort(), ['expires', 'originalMaxAge'], 'of the cookie only what differs between sessions (the rest is configuration)')
     t.ok(new Date(stored.cookie.expires as string).getTime() > Date.now(), 'with its expiry')
-    t.ok(await s.app.svj.store.ttl(`sess:${id}`) > 0, 'and the record expires with the cookie')
+    t.ok(await s.app.svj.store.ttl(SESSION_KEYS.session(id)) > 0, 'and the record expires with the cookie')
 
     // Size does not follow the session's content: a short user agent, another user, a role change.
     const other = s.client()

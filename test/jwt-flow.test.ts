@@ -5,6 +5,9 @@ import { admin, alice, bob, decodeJwt, jwtLogin, TEST_JWT_SECRET } from './helpe
 
 const CLAIMS = ['aud', 'exp', 'iat', 'iss', 'jti', 'preferred_username', 'role', 'sid', 'sub', 'ver']
 
+// Three runs (memory, Redis, a Redis Cluster): twice the default budget per test file.
+t.setTimeout(240_000)
+
 forEachStore(t, async (t, store) => {
   const env = { STORE: store, AUTH_STRATEGIES: 'session,jwt' }
 
@@ -210,4 +213,4 @@ forEachStore(t, async (t, store) => {
     t.equal(refreshed.body.expires_in, 1)
     t.equal((await l.client.get('/jwt/api/me', { bearer: refreshed.body.access_token })).status, 200)
   })
-})
+}, { cluster: true })

@@ -26,6 +26,8 @@ import { forEachStore, ownRedisTest, startApp, waitFor, type TestApp } from './h
 import { startOwnRedis } from './helpers/redis.js'
 import type { Reply } from './helpers/http.js'
 import { admin, bob, decodeJwt, jwtLogin, type JwtLogin } from './helpers/jwt.js'
+import { JWT_KEYS } from '../src/strategies/jwt/store-keys.js'
+import { SESSION_KEYS } from '../src/strategies/session/session-records.js'
 
 type Method = 'get' | 'set' | 'swap' | 'setMembers'
 
@@ -65,8 +67,8 @@ async function userId (s: TestApp, username: string): Promise<string> {
 /** The user's families that still have a record (the device list, without needing a login). */
 async function liveFamilies (s: TestApp, username: string): Promise<string[]> {
   const id = await userId(s, username)
-  const ids = await s.app.svj.store.setMembers(`user-families:${id}`)
-  const records = await s.app.svj.store.getMany(ids.map(f => `fam:${f}`))
+  const ids = await s.app.svj.store.setMembers(JWT_KEYS.userFamilies(id))
+  const records = await s.app.svj.store.getMany(ids.map(f => JWT_KEYS.family(id, f)))
   return ids.filter((_f, i) => records[i] !== null)
 }
 
@@ -154,15 +156,16 @@ forEachStore(t, async (t, store) => {
     for (const change of ['password', 'disable', 'revoke'] as const) {
       const l = await jwtLogin(s, bob)
       const sid = decodeJwt(l.access).payload.sid as string
+      const fam = JWT_KEYS.family(decodeJwt(l.access).payload.sub as string, sid)
       // Applied to the user record only (another instance whose ending of the logins failed, a
       // direct edit): the family is still stored, and the refresh alone must notice.
       await s.app.svj.users.change('bob', change, { password: 'bob-new-password' })
-      t.not(await s.app.svj.store.get(`fam:${sid}`), null, `${change}: the family record is still there`)
+      t.not(await s.app.svj.store.get(fam), null, `${change}: the family record is still there`)
       const r = await refresh(s, l.refresh)
       t.equal(r.status, 401, `${change}: refresh refused`)
       t.equal(r.body.error, expected[change], `${change}: ${expected[change]}`)
       t.equal(r.body.access_token, undefined, `${change}: no access token`)
-      t.equal(await s.app.svj.store.get(`fam:${sid}`), null, `${change}: the family ended`)
+      t.equal(await s.app.svj.store.get(fam), null, `${change}: the family ended`)
       await s.app.svj.users.change('bob', 'enable')
       await s.app.svj.users.change('bob', 'password', { password: bob.password })
     }
@@ -171,7 +174,7 @@ forEachStore(t, async (t, store) => {
     const users = s.app.svj.users
     const l = await jwtLogin(s, bob)
     const sid = decodeJwt(l.access).payload.sid as string
-    const key = `fam:${sid}`
+    const key = JWT_KEYS.family(decodeJwt(l.access).payload.sub as string, sid)
     const family = JSON.parse((await s.app.svj.store.get(key))!)
     const epoch = family.epoch as number
     t.ok(epoch > 0, `the family recorded bob's epoch (${epoch})`)
@@ -219,7 +222,7 @@ forEachStore(t, async (t, store) => {
         if (path === 'grace retry') t.equal((await refresh(s, l.refresh)).status, 200, `${what}: first rotation`)
         const sid = decodeJwt(l.access).payload.sid as string
         let outcome = ''
-        const hook = intercept(t, s.app.svj.store, 'swap', key => key === `fam:${sid}`, {
+        const hook = intercept(t, s.app.svj.store, 'swap', key => key === JWT_KEYS.family(decodeJwt(l.access).payload.sub as string, sid), {
           before: async () => { outcome = await events[event]!(s, l) }
         })
         const r = await refresh(s, l.refresh)
@@ -327,7 +330,7 @@ forEachStore(t, async (t, store) => {
     }
     // Store failures injected into this one store method for bob's login indexes (both strategies
     // list them to end the logins); everything else is the real store.
-    const failing = (times: number): ReturnType<typeof intercept> => intercept(t, s.app.svj.store, 'setMembers', key => key.endsWith(bobId), {
+    const failing = (times: number): ReturnType<typeof intercept> => intercept(t, s.app.svj.store, 'setMembers', key => key === JWT_KEYS.userFamilies(bobId) || key === SESSION_KEYS.userSessions(bobId), {
       before: async () => { throw new StoreUnavailableError(new Error('injected failure')) },
       times
     })

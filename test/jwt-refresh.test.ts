@@ -1,6 +1,13 @@
 import t from 'tap'
 import { forEachStore, startApp, waitFor } from './helpers/app.js'
 import { admin, alice, decodeJwt, jwtLogin } from './helpers/jwt.js'
+import { JWT_KEYS } from '../src/strategies/jwt/store-keys.js'
+
+/** The store key of the family an access token belongs to. */
+const familyKeyOf = (access: string): string => {
+  const { sub, sid } = decodeJwt(access).payload as { sub: string, sid: string }
+  return JWT_KEYS.family(sub, sid)
+}
 
 forEachStore(t, async (t, store) => {
   const env = { STORE: store, AUTH_STRATEGIES: 'jwt' }
@@ -28,8 +35,9 @@ forEachStore(t, async (t, store) => {
     // Tokens are stored only as hashes.
     const sid = decodeJwt(fresh.access).payload.sid as string
     t.equal(await s.app.svj.store.get(`rt:${fresh.refresh}`), null)
-    t.match(await s.app.svj.store.get(`fam:${sid}`), /"userId"/)
-    t.notMatch(await s.app.svj.store.get(`fam:${sid}`), fresh.refresh)
+    const fam = JWT_KEYS.family(decodeJwt(fresh.access).payload.sub as string, sid)
+    t.match(await s.app.svj.store.get(fam), /"userId"/)
+    t.notMatch(await s.app.svj.store.get(fam), fresh.refresh)
   })
 
   t.test('concurrent refreshes with one token: exactly one wins', async t => {
@@ -46,7 +54,7 @@ forEachStore(t, async (t, store) => {
     t.ok(replies.every(r => r.status === 200 || r.body.access_token === undefined), 'no refused refresh carries an access token')
     // The losers were reuse: the family, including the winner's new token, is gone.
     if (ok.length === 1) t.equal((await s.client().post('/jwt/refresh', { refresh_token: ok[0]?.body.refresh_token })).body.error, 'invalid_refresh_token')
-    t.equal(await s.app.svj.store.get(`fam:${decodeJwt(l.access).payload.sid as string}`), null, 'the family ended')
+    t.equal(await s.app.svj.store.get(familyKeyOf(l.access)), null, 'the family ended')
   })
 
   t.test('REFRESH_REUSE_GRACE lets a just-rotated token be retried', async t => {
@@ -88,9 +96,9 @@ forEachStore(t, async (t, store) => {
     const s = await startApp(t, { ...env, REFRESH_TTL: '1s' })
     const l = await jwtLogin(s, alice)
     const sid = decodeJwt(l.access).payload.sid as string
-    const ttl = await s.app.svj.store.ttl(`fam:${sid}`)
+    const ttl = await s.app.svj.store.ttl(JWT_KEYS.family(decodeJwt(l.access).payload.sub as string, sid))
     t.ok(ttl > 0 && ttl <= 1000, `family TTL ${ttl} ms`)
-    t.ok(await waitFor(async () => await s.app.svj.store.ttl(`fam:${sid}`) === -2, 3000, 50), 'the store expires the family')
+    t.ok(await waitFor(async () => await s.app.svj.store.ttl(JWT_KEYS.family(decodeJwt(l.access).payload.sub as string, sid)) === -2, 3000, 50), 'the store expires the family')
     const r = await s.client().post('/jwt/refresh', { refresh_token: l.refresh })
     t.equal(r.status, 401)
     t.equal(r.body.error, 'invalid_refresh_token')
@@ -117,7 +125,7 @@ forEachStore(t, async (t, store) => {
     const disabled = await c.post('/jwt/refresh', { refresh_token: r.body.refresh_token })
     t.equal(disabled.status, 401)
     t.equal(disabled.body.error, 'account_disabled')
-    t.equal(await s.app.svj.store.get(`fam:${decodeJwt(l.access).payload.sid as string}`), null, 'the family ended')
+    t.equal(await s.app.svj.store.get(familyKeyOf(l.access)), null, 'the family ended')
 
     await c.post('/admin/users/alice/enable', undefined, { bearer: a.access })
     const l2 = await jwtLogin(s, alice)

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { forEachStore, ownRedisTest, startApp, waitFor, type TestApp } from './helpers/app.js'
 import { startOwnRedis } from './helpers/redis.js'
 import { admin, alice, benchUser, decodeJwt, jwtLogin } from './helpers/jwt.js'
+import { JWT_KEYS } from '../src/strategies/jwt/store-keys.js'
 
 type Mode = 'none' | 'denylist' | 'version'
 
@@ -46,7 +47,7 @@ forEachStore(t, async (t, store) => {
       await expectAccess(t, s, out.access, expected.logout, 'logout')
       t.equal((await c.post('/jwt/refresh', { refresh_token: out.refresh })).body.error, 'invalid_refresh_token', 'logout: the refresh token is dead in every mode')
       if (mode === 'denylist') {
-        const ttl = await s.app.svj.store.ttl(`deny:${decodeJwt(out.access).payload.jti as string}`)
+        const ttl = await s.app.svj.store.ttl(JWT_KEYS.deny(decodeJwt(out.access).payload.sub as string, decodeJwt(out.access).payload.jti as string))
         t.ok(ttl > 0 && ttl <= 905_000, `the denylist entry expires with the token (${ttl} ms)`)
       }
 

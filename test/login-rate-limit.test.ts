@@ -8,6 +8,9 @@ import { addressKey } from '../src/auth/login-guard.js'
 const wrong = { username: 'alice', password: 'wrong-password' }
 const from = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } })
 
+// Three runs (memory, Redis, a Redis Cluster): twice the default budget per test file.
+t.setTimeout(240_000)
+
 forEachStore(t, async (t, store) => {
   t.test('per username: a user\'s own logins never lock them out, on both strategies', async t => {
     const s = await startApp(t, { STORE: store, LOGIN_RATE_LIMIT: '3/3s', LOGIN_RATE_LIMIT_PER_ADDRESS: 'off' })
@@ -23,7 +26,7 @@ forEachStore(t, async (t, store) => {
     t.equal((await c.post('/jwt/login', bob)).status, 200, 'other accounts unaffected')
     t.ok(await waitFor(async () => (await c.post('/session/login', alice)).status === 200, 5000, 200), 'the window ends')
   })
-})
+}, { cluster: true })
 
 t.test('per client address, with TRUST_PROXY deciding whether X-Forwarded-For counts', async t => {
   const s = await startApp(t, { LOGIN_RATE_LIMIT: '100/1m', LOGIN_RATE_LIMIT_PER_ADDRESS: '4/1m', TRUST_PROXY: '1' })

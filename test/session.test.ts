@@ -10,6 +10,9 @@ async function loggedIn (s: TestApp, who: { username: string, password: string }
   return c
 }
 
+// Three runs (memory, Redis, a Redis Cluster): twice the default budget per test file.
+t.setTimeout(240_000)
+
 forEachStore(t, async (t, store) => {
   const env = { STORE: store, AUTH_STRATEGIES: 'session' }
 
@@ -276,7 +279,7 @@ forEachStore(t, async (t, store) => {
     const r = await s.client().get('/session/api/me', { headers: { cookie: `sid=${foreign.cookies.get('sid')!}` } })
     t.equal(r.body.error, 'invalid_credentials', 'a cookie signed with another secret')
   })
-})
+}, { cluster: true })
 
 redisTest(t, 'two instances on one Redis share sessions', async t => {
   const a = await startApp(t, { STORE: 'redis', AUTH_STRATEGIES: 'session', KEY_PREFIX: 'test:shared-instances:' })

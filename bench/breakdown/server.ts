@@ -11,7 +11,7 @@
  *   HMAC-SHA256 per request); the answer is the baseline's anonymous user.
  * - `session-memo`: the same check through the project's CachedSigner, as @fastify/session uses it
  *   (a Map hit for a cookie verified before).
- * - `session-get`: CachedSigner, then the store's get of `sess:<id>` (memory or Redis, by STORE) and
+ * - `session-get`: CachedSigner, then the store's get of `sess:{<id>}` (memory or Redis, by STORE) and
  *   JSON.parse; the principal comes from the record. No expiry checks, no write-back, no @fastify/session.
  * - `jwt-verify`: the project's @fastify/jwt registration (its jwtCredentials plugin) and its
  *   verifyAccessToken (signature, algorithm, typ, claims, claim types); JWT_VERIFY_CACHE decides the
@@ -82,7 +82,7 @@ async function main (): Promise<void> {
       scope.addHook('onRequest', sync(request => { sessionId(request.cookies.sid, raw => signer.unsign(raw)) }))
     } else if (variant === 'session-get') {
       const { CachedSigner } = await load<SignerModule>('strategies/session/cached-signer.js')
-      const { SESSION_KEY_PREFIX } = await load<SessionStoresModule>('strategies/session/session-stores.js')
+      const { sessionKey } = await load<SessionStoresModule>('strategies/session/session-stores.js')
       const signer = new CachedSigner(config.session.secrets)
       const store = app.svj.store
       scope.addHook('onRequest', (request: FastifyRequest, _reply: unknown, done: Done) => {
@@ -93,7 +93,7 @@ async function main (): Promise<void> {
           done(err as Error)
           return
         }
-        store.get(SESSION_KEY_PREFIX + id).then(raw => {
+        store.get(sessionKey(id)).then(raw => {
           const auth = raw === null ? undefined : (JSON.parse(raw) as { auth?: { userId: string, username: string, role: 'user' | 'admin', handle: string } }).auth
           if (auth === undefined) throw unauthorized('session_expired', 'no session record')
           return auth

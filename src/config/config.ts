@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ConfigError } from './config-error.js'
-import { isLoopbackHost, SERVER_OPTIONS, USER_OPTIONS, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
+import { isLoopbackHost, SERVER_OPTIONS, USER_OPTIONS, type ClusterNodeAddress, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
 import { fail, reader, type Env, type LoginRateLimit, type Option, type Read } from './options.js'
 import { SESSION_OPTIONS, sessionConfig, type SessionConfig } from '../strategies/session/options.js'
 import { JWT_OPTIONS, jwtConfig, type JwtConfig } from '../strategies/jwt/options.js'
 
 // Where each piece is declared; re-exported so the rest of the app imports configuration from here.
 export { ConfigError, isLoopbackHost }
-export { STORE_KINDS, STRATEGY_NAMES, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
+export { STORE_KINDS, STRATEGY_NAMES, type ClusterNodeAddress, type LogLevel, type StoreKind, type StrategyName } from './core-options.js'
 export type { LoginRateLimit } from './options.js'
 export { SESSION_REDIS_STORES, type SessionConfig, type SessionRedisStore } from '../strategies/session/options.js'
 export { JWT_ALGORITHMS, REVOCATION_MODES, type JwtAlgorithm, type JwtConfig, type RevocationMode } from '../strategies/jwt/options.js'
@@ -20,6 +20,8 @@ export interface Config {
   redisUrl: string
   databaseUrl: string
   databaseSchema: string
+  /** REDIS_CLUSTER_NODES: with STORE=redis and at least one node, the store is a Redis Cluster (REDIS_URL unused). */
+  redisClusterNodes: ClusterNodeAddress[]
   keyPrefix: string
   /** AUTH_CACHE=on (STORE=redis only): the in-process cache of authentication reads; null when off. */
   authCache: { max: number, ttlMs: number } | null
@@ -119,10 +121,17 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
   const redisUrl = read(s.redisUrl)
   const databaseUrl = read(s.databaseUrl)
   const databaseSchema = read(s.databaseSchema)
+  const redisClusterNodes = read(s.redisClusterNodes)
+  // A cluster named for a memory store would silently keep nothing shared: almost surely a forgotten STORE.
+  if (redisClusterNodes.length > 0 && store !== 'redis') throw new ConfigError(`REDIS_CLUSTER_NODES: set, but STORE=${store}; set STORE=redis to use the cluster, or unset REDIS_CLUSTER_NODES`)
   const keyPrefix = read(s.keyPrefix)
   const authCache = read(s.authCache) ? { max: read(s.authCacheMax), ttlMs: read(s.authCacheTtl) } : null
   if (authCache !== null && store !== 'redis') {
     throw new ConfigError(`AUTH_CACHE: the cache is kept exact by invalidations from Redis, so it needs STORE=redis; got STORE=${store} (a memory store is one process's own, with nothing to cache in front of)`)
+  }
+  if (authCache !== null && redisClusterNodes.length > 0) {
+    // Client tracking is per node: a cluster would need a tracking connection and a subscriber per master.
+    throw new ConfigError('AUTH_CACHE: not available on a Redis Cluster (REDIS_CLUSTER_NODES) yet: its invalidations come from client tracking, which is per node; unset one of the two')
   }
   const host = read(s.host)
   const loopback = isLoopbackHost(host)
@@ -165,6 +174,7 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     redisUrl,
     databaseUrl,
     databaseSchema,
+    redisClusterNodes,
     keyPrefix,
     authCache,
     host,

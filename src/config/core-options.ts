@@ -16,6 +16,7 @@ export const SERVER_OPTIONS = {
   strategies: { env: 'AUTH_STRATEGIES', flag: 'strategies', ...subsetOf(STRATEGY_NAMES, STRATEGY_NAMES), help: `comma list of strategies to mount (${STRATEGY_NAMES.join(', ')})` },
   store: { env: 'STORE', flag: 'store', ...oneOf(STORE_KINDS, 'memory'), help: 'memory (embedded, lost on restart), redis or postgres' },
   redisUrl: { env: 'REDIS_URL', flag: 'redis-url', ...text('redis://127.0.0.1:6379', /^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL'), help: 'Redis connection URL, used when STORE=redis' },
+  redisClusterNodes: { env: 'REDIS_CLUSTER_NODES', ...clusterNodes(), help: 'Redis Cluster: comma list of host:port of some of its nodes; with STORE=redis it replaces REDIS_URL' },
   databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', ...text('postgres://postgres@127.0.0.1:5432/postgres', /^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// or postgresql:// URL'), help: 'PostgreSQL connection URL, used when STORE=postgres' },
   databaseSchema: { env: 'DATABASE_SCHEMA', ...text('public', /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier: letters, digits and _ (at most 63)'), help: 'PostgreSQL schema of the store\'s tables (created and migrated at startup)' },
   keyPrefix: { env: 'KEY_PREFIX', ...text('svj:', /^[\w:.-]{1,64}$/, 'letters, digits and _ : . - (at most 64)'), help: 'prefix of every store key (lets several apps or test runs share one Redis or one schema)' },
@@ -88,4 +89,29 @@ function isProxyAddress (entry: string): boolean {
   if (bits === undefined) return true
   if (!/^\d{1,3}$/.test(bits)) return false
   return Number(bits) <= (family === 4 ? 32 : 128)
+}
+
+/** A Redis Cluster node to start from (REDIS_CLUSTER_NODES). */
+export interface ClusterNodeAddress {
+  host: string
+  port: number
+}
+
+/** `host:port,...` (IPv6 as `[addr]:port`), each once; empty when unset. */
+function clusterNodes (): Kind<ClusterNodeAddress[]> {
+  const allowed = 'a comma list of host:port (IPv6 as [addr]:port), e.g. 10.0.0.1:7000,10.0.0.2:7000'
+  return valued('', (value, env) => {
+    const entries = value.split(',').map(s => s.trim())
+    if (value === '') return []
+    const seen = new Set<string>()
+    return entries.map(entry => {
+      const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([\w.-]+)):(\d{1,5})$/.exec(entry)
+      const host = match?.[1] ?? match?.[2]
+      const port = Number(match?.[3])
+      if (host === undefined || !(port >= 1 && port <= 65535) || (match?.[1] !== undefined && isIP(host) !== 6)) fail(env, allowed, entry)
+      if (seen.has(`${host}:${port}`)) fail(env, `${allowed}, each node once`, entry)
+      seen.add(`${host}:${port}`)
+      return { host, port }
+    })
+  })
 }

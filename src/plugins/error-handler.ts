@@ -20,10 +20,11 @@ function isStoreFailure (err: unknown, store: KvStore): boolean {
   // connect-redis (SESSION_REDIS_STORE=connect-redis, the benchmark's reference) hands ioredis's own
   // errors straight to @fastify/session.
   const name = (err as Error | undefined)?.name ?? ''
-  // A command sent while the connection is going down fails before ioredis leaves the 'ready' state.
+  // A command sent while the connection is going down fails before ioredis leaves the 'ready' state; a
+  // Redis Cluster client stays 'ready' while one master is down or the cluster refuses commands.
   const message = (err as Error | undefined)?.message ?? ''
   return store.kind === 'redis' && (name === 'MaxRetriesPerRequestError' || !(store as { ready?: boolean }).ready ||
-    /Stream isn't writeable|Connection is closed/.test(message))
+    /Stream isn't writeable|Connection is closed|^CLUSTERDOWN|^TRYAGAIN|Cluster isn't ready|Too many Cluster redirections/.test(message))
 }
 
 /** The single place errors become responses: stable JSON codes, never a stack trace, 500 only for bugs. */

@@ -10,13 +10,13 @@ export { PostgresKvStore } from './postgres-store.js'
 export { RedisKvStore } from './redis-store.js'
 
 /**
- * Opens the store the configuration names. Redis and PostgreSQL must answer now (PostgreSQL is
- * migrated now too): the server never starts half-configured.
+ * Opens the store the configuration names. Redis (or a Redis Cluster) and PostgreSQL must answer now
+ * (PostgreSQL is migrated now too): the server never starts half-configured.
  */
-export async function openStore (config: Pick<Config, 'store' | 'redisUrl' | 'databaseUrl' | 'databaseSchema' | 'keyPrefix'>): Promise<KvStore> {
+export async function openStore (config: Pick<Config, 'store' | 'redisUrl' | 'redisClusterNodes' | 'databaseUrl' | 'databaseSchema' | 'keyPrefix'>): Promise<KvStore> {
   if (config.store === 'memory') return new MemoryKvStore(config.keyPrefix)
   if (config.store === 'postgres') return await PostgresKvStore.connect({ url: config.databaseUrl, schema: config.databaseSchema, prefix: config.keyPrefix })
-  return await RedisKvStore.connect({ url: config.redisUrl, prefix: config.keyPrefix })
+  return await RedisKvStore.connect({ url: config.redisUrl, clusterNodes: config.redisClusterNodes, prefix: config.keyPrefix })
 }
 
 /** A connection URL fit for a log line: any password replaced. */

@@ -6,7 +6,10 @@
 export interface KvStore {
   readonly kind: 'memory' | 'redis' | 'postgres'
   get: (key: string) => Promise<string | null>
-  /** Reads several keys in one round trip; missing keys come back as null, in order. */
+  /**
+   * Reads several keys in one round trip; missing keys come back as null, in order. On Redis Cluster it
+   * is one MGET when every key carries the same hash tag, else one read per slot group, sent at once.
+   */
   getMany: (keys: string[]) => Promise<Array<string | null>>
   /** Writes a value; `ttlMs` makes it expire (omit for no expiry). */
   set: (key: string, value: string, ttlMs?: number) => Promise<void>
@@ -21,7 +24,8 @@ export interface KvStore {
    * Conditional update in one atomic step: writes only while the key exists, its value still starts with
    * `prefix` (a revision the caller read) and `unlessKey`, when given, does not exist (an end marker).
    * Never creates the key. Returns `written`, or why not: `missing` (no such key), `blocked` (`unlessKey`
-   * exists) or `changed` (someone wrote a newer value since the caller read it).
+   * exists) or `changed` (someone wrote a newer value since the caller read it). `unlessKey` must carry
+   * the same hash tag as `key` (sameSlot), so both sit in one Redis Cluster slot; every store checks it.
    */
   setIfCurrent: (key: string, prefix: string, value: string, ttlMs?: number, unlessKey?: string) => Promise<ConditionalWrite>
   del: (...keys: string[]) => Promise<number>
@@ -39,6 +43,33 @@ export interface KvStore {
   /** Throws when the store cannot answer. */
   ping: () => Promise<void>
   close: () => Promise<void>
+}
+
+/**
+ * A key's Redis Cluster hash tag: what lies between its first `{` and the first `}` after it, when that
+ * is not empty (Redis then hashes only this part), else null (the whole key is hashed). Keys with the
+ * same tag always share a slot, on any cluster; single-node Redis and memory ignore tags.
+ */
+export function hashTag (key: string): string | null {
+  const open = key.indexOf('{')
+  if (open === -1) return null
+  const close = key.indexOf('}', open + 1)
+  return close > open + 1 ? key.slice(open + 1, close) : null
+}
+
+/** Whether two keys are certain to share a slot: the same key, or the same hash tag. */
+export function sameSlot (a: string, b: string): boolean {
+  if (a === b) return true
+  const tag = hashTag(a)
+  return tag !== null && tag === hashTag(b)
+}
+
+/** A multi-key call whose keys may land on different Redis Cluster slots: a bug in the caller (answered 500). */
+export class CrossSlotKeys extends Error {
+  override name = 'CrossSlotKeys'
+  constructor (keys: string[]) {
+    super(`keys that must share a hash tag do not: ${keys.join(', ')}`)
+  }
 }
 
 export type ConditionalWrite = 'written' | 'missing' | 'blocked' | 'changed'

@@ -1,4 +1,4 @@
-import type { ConditionalWrite, KvStore } from './kv-store.js'
+import { CrossSlotKeys, sameSlot, type ConditionalWrite, type KvStore } from './kv-store.js'
 
 interface Entry {
   value: string | Set<string>
@@ -75,6 +75,8 @@ export class MemoryKvStore implements KvStore {
   }
 
   async setIfCurrent (key: string, prefix: string, value: string, ttlMs?: number, unlessKey?: string): Promise<ConditionalWrite> {
+    // Checked here too, so a key layout that would fail on Redis Cluster fails in every test.
+    if (unlessKey !== undefined && !sameSlot(key, unlessKey)) throw new CrossSlotKeys([key, unlessKey])
     // Synchronous from check to write: nothing else runs in between on this thread.
     const current = this.string(key)
     if (current === null) return 'missing'

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { ConfigError } from '../config/config-error.js'
-import { StoreUnavailableError, type ConditionalWrite, type KvStore } from './kv-store.js'
+import { CrossSlotKeys, StoreUnavailableError, sameSlot, type ConditionalWrite, type KvStore } from './kv-store.js'
 import {
   ALL_SET_TABLES, ALL_STRING_TABLES, COUNTER_TABLE, GENERIC_SET_TABLE, GENERIC_STRING_TABLE, SET_TABLES, STRING_TABLES,
   migrate, quoteIdent, type SetTable, type StringTable
@@ -187,6 +187,8 @@ export class PostgresKvStore implements KvStore {
   }
 
   async setIfCurrent (key: string, prefix: string, value: string, ttlMs?: number, unlessKey?: string): Promise<ConditionalWrite> {
+    // The same rule as on Redis (one statement here, but one slot there): a layout that mixes tags fails everywhere.
+    if (unlessKey !== undefined && !sameSlot(key, unlessKey)) throw new CrossSlotKeys([key, unlessKey])
     const table = this.stringTable(key)
     const guard = unlessKey === undefined ? null : this.stringTable(unlessKey)
     // `cur` locks the row (waiting for a writer in flight, then reading what it left); the UPDATE

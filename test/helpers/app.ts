@@ -7,7 +7,7 @@ import { HARNESS_ENV, startServer, type ServerProcess } from '../../harness/serv
 import { Client } from './http.js'
 import { TEST_JWT_SECRET } from './jwt.js'
 import { dropSchema, ownSchema, postgresSkip, testPostgresUrl } from './postgres.js'
-import { deleteKeys, redisSkip, testRedisUrl } from './redis.js'
+import { clusterSkip, deleteClusterKeys, deleteKeys, redisSkip, testClusterNodes, testRedisUrl } from './redis.js'
 
 export interface TestApp {
   app: FastifyInstance
@@ -34,15 +34,25 @@ export function testEnv (env: Record<string, string> = {}): Record<string, strin
   }
 }
 
-export type Store = 'memory' | 'redis' | 'postgres'
+export type Store = 'memory' | 'redis' | 'postgres' | 'redis-cluster'
 export const STORES: readonly Store[] = ['memory', 'redis', 'postgres']
 
 /**
- * Fills in the shared store a test env names (the test Redis for STORE=redis, the test database for
- * STORE=postgres) unless the env gives one, and returns what removes the test's data from it afterwards:
- * its keys from Redis, its own schema from PostgreSQL.
+ * Fills in the shared store a test env names (the test Redis for STORE=redis, the test process's own
+ * Redis Cluster for STORE=redis-cluster, which becomes STORE=redis with REDIS_CLUSTER_NODES, the test
+ * database for STORE=postgres) unless the env gives one, and returns what removes the test's data from
+ * it afterwards: its keys from Redis, its own schema from PostgreSQL.
  */
 export async function withTestStore (env: Record<string, string>): Promise<() => Promise<void>> {
+  if (env.STORE === 'redis-cluster') {
+    env.STORE = 'redis'
+    env.REDIS_CLUSTER_NODES ??= await testClusterNodes()
+  }
+  if (env.STORE === 'redis' && env.REDIS_CLUSTER_NODES !== undefined) {
+    const nodes = env.REDIS_CLUSTER_NODES
+    const prefix = env.KEY_PREFIX ?? 'svj:'
+    return async () => { await deleteClusterKeys(nodes, prefix) }
+  }
   if (env.STORE === 'redis') {
     env.REDIS_URL ??= await testRedisUrl()
     const url = env.REDIS_URL
@@ -96,15 +106,17 @@ export async function startProcess (t: Test, env: Record<string, string> = {}): 
   return server
 }
 
-/** Why a test on `store` cannot run here (no Redis: see redisSkip; no PostgreSQL: see postgresSkip), or false. */
-export const storeSkip = (store: Store): string | false => store === 'redis' ? redisSkip() : store === 'postgres' ? postgresSkip() : false
+/** Why a test on `store` cannot run here (no Redis, no redis-server/redis-cli for a cluster, no PostgreSQL), or false. */
+export const storeSkip = (store: Store): string | false => store === 'redis' ? redisSkip() : store === 'redis-cluster' ? clusterSkip() : store === 'postgres' ? postgresSkip() : false
 
 /**
  * Runs `body` once per store, as subtests named after it; the redis and postgres ones are skipped where
- * there is no such server (an error under CI=true).
+ * there is no such server (an error under CI=true). `cluster: true` adds a run on a 3-master Redis
+ * Cluster of the test process's own (startApp turns STORE=redis-cluster into STORE=redis with
+ * REDIS_CLUSTER_NODES).
  */
-export function forEachStore (t: Test, body: (t: Test, store: Store) => Promise<void>): void {
-  for (const store of STORES) {
+export function forEachStore (t: Test, body: (t: Test, store: Store) => Promise<void>, options: { cluster?: boolean } = {}): void {
+  for (const store of options.cluster === true ? [...STORES, 'redis-cluster' as const] : STORES) {
     t.test(`store=${store}`, { skip: storeSkip(store) }, async t => { await body(t, store) })
   }
 }

@@ -1,6 +1,9 @@
 import { hasRedisServer, missingRedis, openRedis, startRedisServer, type RedisServer } from '../../harness/redis.js'
 
+import { missingRedisCluster, startRedisCluster, type RedisCluster } from '../../harness/redis-cluster.js'
+
 export { deleteKeys, freePort } from '../../harness/redis.js'
+export { deleteClusterKeys, startRedisCluster, type RedisCluster } from '../../harness/redis-cluster.js'
 
 /** A redis-server of the test's own (safe to stop and restart); see harness/redis.ts. */
 export type OwnRedis = RedisServer
@@ -40,4 +43,28 @@ export async function testRedisUrl (): Promise<string> {
     return redis.url
   })
   return await shared
+}
+
+let clusterDecided: string | false | undefined
+
+/**
+ * Why a Redis Cluster test cannot run here (no redis-server or redis-cli on PATH), or false; decided
+ * once per test process. Throws under CI=true instead of skipping.
+ */
+export function clusterSkip (): string | false {
+  clusterDecided ??= missingRedisCluster('every Redis Cluster test') ?? false
+  return clusterDecided
+}
+
+let sharedCluster: Promise<RedisCluster> | undefined
+
+/**
+ * REDIS_CLUSTER_NODES of a 3-master Redis Cluster shared by this test process, started on first use and
+ * stopped when the process exits. Only tests declared with forEachStore's `cluster` option (or checked
+ * with clusterSkip) get here. Tests that stop a master start a cluster of their own (startRedisCluster).
+ */
+export async function testClusterNodes (): Promise<string> {
+  if (clusterSkip() !== false) throw new Error('no Redis Cluster for this test: declare it with forEachStore(..., { cluster: true }), which skips it when there is none')
+  sharedCluster ??= startRedisCluster()
+  return (await sharedCluster).nodes
 }

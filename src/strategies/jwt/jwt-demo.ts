@@ -50,17 +50,17 @@ export function jwtDemo (deps: { name: string, config: Config, store: KvStore, u
       familyId ??= rt?.familyId
       userId ??= rt?.userId
     }
-    if (familyId !== undefined) {
-      const famRaw = await store.get(JWT_KEYS.family(familyId))
+    if (familyId !== undefined && userId !== undefined) {
+      const famRaw = await store.get(JWT_KEYS.family(userId, familyId))
       const fam = famRaw === null ? null : JSON.parse(famRaw) as Record<string, unknown>
       if (fam !== null) fam.tokenHash = redact(String(fam.tokenHash))
-      keeps.push({ key: `fam:${familyId}`, ttlSec: await ttlSeconds(store, JWT_KEYS.family(familyId)), value: fam, note: fam === null ? 'the login (refresh family) has ended' : 'one login: the chain of rotated refresh tokens' })
+      keeps.push({ key: JWT_KEYS.family(userId, familyId), ttlSec: await ttlSeconds(store, JWT_KEYS.family(userId, familyId)), value: fam, note: fam === null ? 'the login (refresh family) has ended' : 'one login: the chain of rotated refresh tokens' })
     }
     if (userId !== undefined) {
-      keeps.push({ key: `user-families:${userId}`, value: `${(await store.setMembers(JWT_KEYS.userFamilies(userId))).length} live login(s)` })
+      keeps.push({ key: JWT_KEYS.userFamilies(userId), value: `${(await store.setMembers(JWT_KEYS.userFamilies(userId))).length} live login(s)` })
       if (mode === 'denylist') {
-        const [deny, denySid, before] = await store.getMany([JWT_KEYS.deny(claims?.jti ?? '-'), JWT_KEYS.denyFamily(familyId ?? '-'), JWT_KEYS.revokedBefore(userId)])
-        keeps.push({ key: 'denylist', value: { [`deny:${redact(claims?.jti ?? '')}`]: deny, [`deny-sid:${familyId ?? ''}`]: denySid, [`revoked-before:${userId}`]: before }, note: 'checked (one MGET) on every request' })
+        const [deny, denySid, before] = await store.getMany([JWT_KEYS.deny(userId, claims?.jti ?? '-'), JWT_KEYS.denyFamily(userId, familyId ?? '-'), JWT_KEYS.revokedBefore(userId)])
+        keeps.push({ key: 'denylist', value: { [JWT_KEYS.deny(userId, redact(claims?.jti ?? ''))]: deny, [JWT_KEYS.denyFamily(userId, familyId ?? '')]: denySid, [JWT_KEYS.revokedBefore(userId)]: before }, note: 'checked (one MGET) on every request' })
       }
       keeps.push(await userSummary(users, userId))
     }

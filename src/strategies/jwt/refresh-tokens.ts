@@ -22,7 +22,7 @@ export interface RefreshRecord {
   successor?: string
 }
 
-/** `fam:<id>`: one login (a chain of rotated refresh tokens). Its id doubles as the device handle. */
+/** `fam:{<userId>}:<id>`: one login (a chain of rotated refresh tokens). Its id doubles as the device handle. */
 export interface FamilyRecord {
   userId: string
   createdAt: number
@@ -89,7 +89,7 @@ export class RefreshTokens {
     private readonly store: KvStore,
     private readonly users: UserRepository,
     private readonly config: Pick<JwtConfig, 'refreshTtlMs' | 'refreshAbsoluteTtlMs' | 'refreshReuseGraceMs'>,
-    private readonly onFamilyEnded: (familyId: string) => Promise<void>
+    private readonly onFamilyEnded: (userId: string, familyId: string) => Promise<void>
   ) {}
 
   /**
@@ -107,7 +107,7 @@ export class RefreshTokens {
     const family: FamilyRecord = { userId: user.id, createdAt: now, absoluteExpiresAt, lastUsedAt: now, ...device, epoch }
     await Promise.all([
       this.store.set(rtKey(tokenHash), JSON.stringify({ familyId, userId: user.id, state: 'active', issuedAt: now } satisfies RefreshRecord), idleMs),
-      this.store.set(famKey(familyId), JSON.stringify(family), idleMs),
+      this.store.set(famKey(user.id, familyId), JSON.stringify(family), idleMs),
       this.store.setAdd(indexKey(user.id), familyId, this.config.refreshAbsoluteTtlMs)
     ])
     // Why reading the user again, after the family is recorded and indexed, closes the race with an
@@ -236,11 +236,11 @@ export class RefreshTokens {
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       const idleMs = this.idleMs(family, now)
       const updated: FamilyRecord = { ...family, lastUsedAt: now }
-      if (await this.store.swap(famKey(familyId), raw, JSON.stringify(updated), idleMs)) {
+      if (await this.store.swap(famKey(user.id, familyId), raw, JSON.stringify(updated), idleMs)) {
         await this.store.setAdd(indexKey(user.id), familyId, family.absoluteExpiresAt - now)
         return { user, familyId, refreshToken: next.token, maxAgeSec: Math.ceil(idleMs / 1000) }
       }
-      const again = await this.store.get(famKey(familyId))
+      const again = await this.store.get(famKey(user.id, familyId))
       if (again === null) break
       raw = again
       family = JSON.parse(again) as FamilyRecord
@@ -256,7 +256,7 @@ export class RefreshTokens {
    * epoch moved since the login (password change, disable, revoke-all).
    */
   private async liveFamily (record: RefreshRecord, now: number): Promise<LiveFamily | null> {
-    const [raw, user] = await Promise.all([this.store.get(famKey(record.familyId)), this.users.findById(record.userId)])
+    const [raw, user] = await Promise.all([this.store.get(famKey(record.userId, record.familyId)), this.users.findById(record.userId)])
     if (raw === null) return null
     const family = JSON.parse(raw) as FamilyRecord
     if (family.absoluteExpiresAt <= now) {
@@ -301,7 +301,8 @@ export class RefreshTokens {
   async list (userId: string): Promise<FamilyEntry[]> {
     const ids = await this.store.setMembers(indexKey(userId))
     if (ids.length === 0) return []
-    const raws = await this.store.getMany(ids.map(famKey))
+    // The families share the index's hash tag (the user id): one MGET on one slot, on Redis Cluster too.
+    const raws = await this.store.getMany(ids.map(familyId => famKey(userId, familyId)))
     const live: FamilyEntry[] = []
     const stale: string[] = []
     ids.forEach((familyId, i) => {
@@ -320,7 +321,8 @@ export class RefreshTokens {
    * recognised as reuse (deleting it could turn a concurrent replay into a mere "unknown token").
    */
   async end (userId: string, familyId: string): Promise<boolean> {
-    const [deleted] = await Promise.all([this.store.del(famKey(familyId)), this.store.setRemove(indexKey(userId), familyId), this.onFamilyEnded(familyId)])
+    // The family, its index entry and its denylist mark all carry the user id as hash tag: one master.
+    const [deleted] = await Promise.all([this.store.del(famKey(userId, familyId)), this.store.setRemove(indexKey(userId), familyId), this.onFamilyEnded(userId, familyId)])
     return deleted > 0
   }
 

@@ -23,8 +23,8 @@ export interface AccessRevocation {
   check: (claims: AccessClaims) => Promise<void>
   /** Logout: the presented access token stops working (denylist mode). */
   tokenLoggedOut: (claims: AccessClaims) => Promise<void>
-  /** A refresh family ended (logout, device removal, reuse detection, limit, disable...). */
-  familyEnded: (familyId: string) => Promise<void>
+  /** A refresh family of the user ended (logout, device removal, reuse detection, limit, disable...). */
+  familyEnded: (userId: string, familyId: string) => Promise<void>
   /** An admin change was applied to the user record (version already bumped). */
   userChanged: (user: User, change: UserChange) => Promise<void>
 }
@@ -34,7 +34,7 @@ const { deny: denyKey, denyFamily: denyFamilyKey, revokedBefore: revokedBeforeKe
 /** Changes after which the denylist rejects every outstanding token of the user. */
 const REVOKING_CHANGES: ReadonlySet<UserChange> = new Set(['disable', 'password', 'revoke'])
 
-const denylistKeys = (claims: AccessClaims): string[] => [denyKey(claims.jti), denyFamilyKey(claims.sid), revokedBeforeKey(claims.sub)]
+const denylistKeys = (claims: AccessClaims): string[] => [denyKey(claims.sub, claims.jti), denyFamilyKey(claims.sub, claims.sid), revokedBeforeKey(claims.sub)]
 
 const nothing = async (): Promise<void> => {}
 
@@ -52,7 +52,8 @@ export function createRevocation (config: Config, store: KvStore, users: UserRep
         storeOpsPerRequest: 1,
         roundTrips: claims => store.cached?.(denylistKeys(claims)) === true ? 0 : 1,
         async check (claims) {
-          // One MGET: the token, its login, and the user's "revoked before version N" mark.
+          // One MGET: the token, its login, and the user's "revoked before version N" mark. All three
+          // carry the user id as their hash tag, so on Redis Cluster too this is one command to one master.
           const [token, family, revokedBefore] = await store.getMany(denylistKeys(claims))
           if (token !== null || family !== null) throw tokenRevoked('this login was ended (logout or forced logout)')
           if (revokedBefore !== null && revokedBefore !== undefined && claims.ver < Number(revokedBefore)) {
@@ -61,10 +62,10 @@ export function createRevocation (config: Config, store: KvStore, users: UserRep
         },
         async tokenLoggedOut (claims) {
           const ttlMs = claims.exp * 1000 + config.jwt.clockToleranceSec * 1000 - Date.now()
-          if (ttlMs > 0) await store.set(denyKey(claims.jti), '1', ttlMs)
+          if (ttlMs > 0) await store.set(denyKey(claims.sub, claims.jti), '1', ttlMs)
         },
-        async familyEnded (familyId) {
-          await store.set(denyFamilyKey(familyId), '1', lifetimeMs)
+        async familyEnded (userId, familyId) {
+          await store.set(denyFamilyKey(userId, familyId), '1', lifetimeMs)
         },
         async userChanged (user, change) {
           // A version, not a time: tokens issued after the change carry the new `ver` and pass, even

@@ -24,11 +24,11 @@ export function sessionDemo (deps: { name: string, config: Config, store: KvStor
     const id = unsigned.value
     const [recordRaw, ended, ttl] = await Promise.all([store.get(SESSION_KEYS.session(id)), store.get(SESSION_KEYS.end(id)), ttlSeconds(store, SESSION_KEYS.session(id))])
     const record = recordRaw === null ? null : JSON.parse(recordRaw) as { cookie?: unknown, auth?: { userId: string } }
-    const keeps: object[] = [{ key: `sess:${redact(id)}`, ttlSec: ttl, value: record }]
-    if (ended !== null) keeps.push({ key: `sess-end:${redact(id)}`, value: ended, note: 'marker left when the session ended, so a replay gets a precise error' })
+    const keeps: object[] = [{ key: SESSION_KEYS.session(redact(id)), ttlSec: ttl, value: record }]
+    if (ended !== null) keeps.push({ key: SESSION_KEYS.end(redact(id)), value: ended, note: 'marker left when the session ended, so a replay gets a precise error' })
     if (record?.auth !== undefined) {
       const members = await store.setMembers(SESSION_KEYS.userSessions(record.auth.userId))
-      keeps.push({ key: `user-sessions:${record.auth.userId}`, value: `${members.length} session id(s) (the per-user index used by revoke, devices, limits)` })
+      keeps.push({ key: SESSION_KEYS.userSessions(record.auth.userId), value: `${members.length} session id(s) (the per-user index used by revoke, devices, limits)` })
       keeps.push(await userSummary(users, record.auth.userId))
     }
     return {

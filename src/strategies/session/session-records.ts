@@ -2,16 +2,20 @@ import type { SessionStore } from '@fastify/session'
 import type { KvStore } from '../../stores/kv-store.js'
 import type { Role } from '../../users/user.js'
 import type { EndReason, SessionAuth, StoredSession } from './session-data.js'
-import { SESSION_END_PREFIX, SESSION_KEY_PREFIX, SessionWriteDropped, destroySession, getSession, setSession } from './session-stores.js'
+import { SessionWriteDropped, destroySession, getSession, sessionEndKey, sessionKey, setSession } from './session-stores.js'
 
-/** Every store key the session strategy writes, in one place (the demo inspection reads the same names). */
+/**
+ * Every store key the session strategy writes, in one place (the demo inspection reads the same names).
+ * The part in braces is the key's Redis Cluster hash tag: a session's record and its end marker share
+ * the session id (the conditional write reads both in one script); the index is the user's.
+ */
 export const SESSION_KEYS = {
-  /** The record @fastify/session loads (written by KvSessionStore). */
-  session: (sessionId: string): string => SESSION_KEY_PREFIX + sessionId,
-  /** Left for a while when a session ends, with the reason; no write may revive the session meanwhile. */
-  end: (sessionId: string): string => SESSION_END_PREFIX + sessionId,
-  /** The user's sessions (device list, revoke-all, role updates, the per-user limit). */
-  userSessions: (userId: string): string => `user-sessions:${userId}`
+  /** `sess:{<sessionId>}`: the record @fastify/session loads (written by KvSessionStore). */
+  session: sessionKey,
+  /** `sess-end:{<sessionId>}`: left for a while when a session ends, with the reason; no write may revive the session meanwhile. */
+  end: sessionEndKey,
+  /** `user-sessions:{<userId>}`: the user's sessions (device list, revoke-all, role updates, the per-user limit). */
+  userSessions: (userId: string): string => `user-sessions:{${userId}}`
 } as const
 
 const { userSessions: indexKey, end: endKey } = SESSION_KEYS
@@ -35,8 +39,18 @@ export class SessionRecords {
     private readonly lifetimes: { idleTtlMs: number, absoluteTtlMs: number }
   ) {}
 
+  /**
+   * Indexes a session whose record the login just created. If the index cannot be written (on Redis
+   * Cluster the index and the record may live on different masters, one of them down), the record is
+   * deleted again before the error goes out: a session outside the index would survive revoke-all.
+   */
   async add (userId: string, sessionId: string): Promise<void> {
-    await this.kv.setAdd(indexKey(userId), sessionId, this.lifetimes.absoluteTtlMs)
+    try {
+      await this.kv.setAdd(indexKey(userId), sessionId, this.lifetimes.absoluteTtlMs)
+    } catch (err) {
+      await destroySession(this.sessions, sessionId).catch(() => {})
+      throw err
+    }
   }
 
   async unindex (userId: string, sessionId: string): Promise<void> {
@@ -58,13 +72,18 @@ export class SessionRecords {
     return live
   }
 
-  /** Ends one session: deletes the record, unindexes it and remembers why for a while. */
+  /**
+   * Ends one session: deletes the record and remembers why for a while (both on the session's slot),
+   * and only then unindexes it. In that order because the index and the record may live on different
+   * Redis Cluster masters: if the record's master fails the request, the session stays indexed, so a
+   * retry or a later revoke-all still finds it; unindexing first could leave it alive and unlisted.
+   */
   async end (userId: string, sessionId: string, reason: EndReason): Promise<void> {
     await Promise.all([
       destroySession(this.sessions, sessionId),
-      this.kv.set(endKey(sessionId), reason, this.lifetimes.idleTtlMs),
-      this.kv.setRemove(indexKey(userId), sessionId)
+      this.kv.set(endKey(sessionId), reason, this.lifetimes.idleTtlMs)
     ])
+    await this.kv.setRemove(indexKey(userId), sessionId)
   }
 
   async endAll (userId: string, reason: EndReason): Promise<number> {

@@ -9,9 +9,15 @@ import type { StoredSession } from './session-data.js'
 type Callback = (err?: unknown) => void
 type GetCallback = (err: unknown, session?: any) => void
 
-export const SESSION_KEY_PREFIX = 'sess:'
-/** Left for a while when a session ends (value: the EndReason); no write may revive the session meanwhile. */
-export const SESSION_END_PREFIX = 'sess-end:'
+/**
+ * `sess:{<id>}`: a session record. The braces make the session id the key's Redis Cluster hash tag, shared
+ * with its end marker, so the conditional write that reads both runs on one slot.
+ */
+export const sessionKey = (sessionId: string): string => `sess:{${sessionId}}`
+/** `sess-end:{<id>}`: left for a while when a session ends (value: the EndReason); no write may revive the session meanwhile. */
+export const sessionEndKey = (sessionId: string): string => `sess-end:{${sessionId}}`
+/** connect-redis's own record names (`sess:<id>`, a prefix it appends the id to: no hash tag, none needed). */
+const CONNECT_REDIS_PREFIX = 'sess:'
 
 /** Milliseconds until a session record's cookie expires; the store expires the record at the same time. */
 export function ttlOf (session: StoredSession): number | undefined {
@@ -71,11 +77,11 @@ export class KvSessionStore implements SessionStore {
 
   /** Whether `get` would be answered from the AUTH_CACHE right now, without a store round trip. */
   cached (sessionId: string): boolean {
-    return this.kv.cached?.([SESSION_KEY_PREFIX + sessionId]) === true
+    return this.kv.cached?.([sessionKey(sessionId)]) === true
   }
 
   get (sessionId: string, callback: GetCallback): void {
-    this.kv.get(SESSION_KEY_PREFIX + sessionId).then(
+    this.kv.get(sessionKey(sessionId)).then(
       raw => { callback(null, raw === null ? null : JSON.parse(raw)) },
       err => { callback(err) })
   }
@@ -84,7 +90,7 @@ export class KvSessionStore implements SessionStore {
     const { rev, cookie, ...data } = session
     const next = typeof rev === 'number' ? rev + 1 : 1
     const value = JSON.stringify({ rev: next, cookie: storedCookie(cookie), ...data })
-    const key = SESSION_KEY_PREFIX + sessionId
+    const key = sessionKey(sessionId)
     const written = (): void => {
       session.rev = next
       callback()
@@ -97,14 +103,14 @@ export class KvSessionStore implements SessionStore {
       }, callback)
       return
     }
-    this.kv.setIfCurrent(key, revisionPrefix(rev), value, ttlOf({ cookie }), SESSION_END_PREFIX + sessionId).then(result => {
+    this.kv.setIfCurrent(key, revisionPrefix(rev), value, ttlOf({ cookie }), sessionEndKey(sessionId)).then(result => {
       if (result === 'written') written()
       else callback(new SessionWriteDropped(result === 'changed' ? 'stale' : 'ended'))
     }, callback)
   }
 
   destroy (sessionId: string, callback: Callback): void {
-    this.kv.del(SESSION_KEY_PREFIX + sessionId).then(() => { callback() }, callback)
+    this.kv.del(sessionKey(sessionId)).then(() => { callback() }, callback)
   }
 }
 
@@ -115,7 +121,7 @@ export class KvSessionStore implements SessionStore {
  */
 export function createSessionStore (kv: KvStore, keyPrefix: string, redisStore: SessionRedisStore): SessionStore {
   if (usesConnectRedis(kv, redisStore)) {
-    return new RedisStore({ client: (kv as RedisKvStore).client, prefix: keyPrefix + SESSION_KEY_PREFIX }) as unknown as SessionStore
+    return new RedisStore({ client: (kv as RedisKvStore).client, prefix: keyPrefix + CONNECT_REDIS_PREFIX }) as unknown as SessionStore
   }
   return new KvSessionStore(kv)
 }
