@@ -209,7 +209,7 @@ postgresTest(t, 'postgres store: each key namespace has its own table, a further
   t.equal(await store.del('user:u1', 'sess:s1', 'user-sessions:u1', 'other:thing', 'misc-set', 'nope'), 5, 'del spans tables (sets included)')
   t.same(await rows('users'), [])
   t.same(await rows('user_sessions'), [])
-  t.equal(await store.setIfCurrent('sess:s1', 'r1', 'r2:{}', undefined, 'sess-end:s1'), 'missing')
+  t.equal(await store.setIfCurrent('sess:{s1}', 'r1', 'r2:{}', undefined, 'sess-end:{s1}'), 'missing', 'the session key and its end marker share their tag, as the strategies write them')
 
   t.equal(namespaceOf('sess:abc'), 'sess:')
   t.equal(namespaceOf('jwt-denylist:rt:abc'), 'rt:')
