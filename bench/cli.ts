@@ -205,6 +205,7 @@ async function main (): Promise<number> {
       notes.push(`${missing}, so every PostgreSQL scenario was SKIPPED: ${postgresScenarios.map(s => s.name).join(', ')}`)
       output.log('PostgreSQL: none available (set DATABASE_URL or run one on 127.0.0.1:5432): SKIPPING every PostgreSQL scenario')
       scenarios = scenarios.filter(s => s.store !== 'postgres')
+      revocationTargets = revocationTargets.filter(t => t.store !== 'postgres')
     } else {
       output.log(`PostgreSQL: ${redactUrl(benchDatabaseUrl())}, schema ${BENCH_SCHEMA} (dropped after the run)`)
       notes.push(`PostgreSQL at ${redactUrl(benchDatabaseUrl())}, schema ${BENCH_SCHEMA}, dropped after the run; its backends are not pinned and share both CPUs`)
@@ -282,7 +283,7 @@ async function main (): Promise<number> {
     output.done()
   }
   await redis?.close()
-  if (scenarios.some(s => s.store === 'postgres')) await dropBenchSchema()
+  if (scenarios.some(s => s.store === 'postgres') || revocationTargets.some(t => t.store === 'postgres')) await dropBenchSchema()
 
   const failures = [
     ...results.filter(r => r.status === 'failed').map(r => `${r.name}: ${r.failures.join('; ')}`),

@@ -215,6 +215,10 @@ export function serverEnv (scenario: Pick<Scenario, 'env' | 'store'>, options: {
     // every bench login comes from 127.0.0.1, and the per-address limit would stop them at 100.
     ...NON_DEMO_ENV,
     LOG_LEVEL: 'warn',
+    // The access tokens logged in at a scenario's start must outlive the whole run (a full run with its
+    // peers, breakdown and store-RTT steps takes over 15 min, the default lifetime): the lifetime does
+    // not change what a request costs, and the revocation matrix sets its own.
+    JWT_ACCESS_TTL: '2h',
     BENCH_USERS: String(options.users),
     SESSION_SECRET: BENCH_SESSION_SECRET,
     JWT_SECRET: BENCH_JWT_SECRET,
