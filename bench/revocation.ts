@@ -17,7 +17,7 @@ const jwtPayload = (token: string): Record<string, unknown> => decodeJwt(token).
 export interface RevocationTarget {
   name: string
   kind: 'session' | 'jwt'
-  store: 'memory' | 'redis'
+  store: 'memory' | 'redis' | 'postgres'
   env: Record<string, string>
 }
 
