@@ -53,7 +53,8 @@ export function applyRatios (results: ScenarioResult[]): void {
 export function roundTripsOf (r: ScenarioResult): number | null {
   const m = r.load?.median
   if (m === undefined) return null
-  if (r.store !== 'redis') return 0
+  // An embedded store makes no round trip; Redis and PostgreSQL count what the server reports (x-auth-store-ops).
+  if (r.store === 'memory') return 0
   return m.headerOpsPerRequest ?? m.redisCommandsPerRequest
 }
 
