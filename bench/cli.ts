@@ -1,4 +1,5 @@
 import { missingPostgres } from '../harness/postgres.js'
+import { redactUrl } from '../src/stores/index.js'
 import { BENCH_SCHEMA, benchDatabaseUrl, dropBenchSchema } from './postgres.js'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -357,14 +358,3 @@ main().then(code => { process.exit(code) }, (err: unknown) => {
   console.error(`bench: ${(err as Error).message}`)
   process.exit(2)
 })
-
-/** A database URL without its password, for the output and the report. */
-function redactUrl (url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password !== '') u.password = '***'
-    return u.toString()
-  } catch {
-    return '(unparsable DATABASE_URL)'
-  }
-}
