@@ -474,27 +474,23 @@ function storeRttMarkdown (report: BenchReport): string[] {
   out.push('')
   const rtts = s.rttsMs
   const point = (row: StoreRttResult['rows'][number], r: number): StoreRttResult['rows'][number]['points'][number] | undefined => row.points.find(p => p.rttMs === r)
+  // One table per figure: a row per scenario, a column per added RTT.
+  const byRtt = (cell: (p: StoreRttResult['rows'][number]['points'][number]) => string, absent: (row: StoreRttResult['rows'][number]) => string): string =>
+    mdTable(['scenario', 'via', ...rtts.map(r => `+${r} ms RTT`)], rtt.rows.map(row => [
+      row.name,
+      row.via,
+      ...rtts.map(r => {
+        const p = point(row, r)
+        return p === undefined ? absent(row) : cell(p)
+      })
+    ]), [false, false, ...rtts.map(() => true)])
   out.push('Latency, mean / p50 / p99 ms:')
   out.push('')
-  out.push(mdTable(['scenario', 'via', ...rtts.map(r => `+${r} ms RTT`)], rtt.rows.map(row => [
-    row.name,
-    row.via,
-    ...rtts.map(r => {
-      const p = point(row, r)
-      return p === undefined ? (row.failures.length > 0 ? 'failed' : '-') : `${fmtNum(p.meanMs, 2)} / ${fmtNum(p.p50, 0)} / ${fmtNum(p.p99, 0)}`
-    })
-  ]), [false, false, ...rtts.map(() => true)]))
+  out.push(byRtt(p => `${fmtNum(p.meanMs, 2)} / ${fmtNum(p.p50, 0)} / ${fmtNum(p.p99, 0)}`, row => row.failures.length > 0 ? 'failed' : '-'))
   out.push('')
   out.push('Requests/s (server µs CPU/req):')
   out.push('')
-  out.push(mdTable(['scenario', 'via', ...rtts.map(r => `+${r} ms RTT`)], rtt.rows.map(row => [
-    row.name,
-    row.via,
-    ...rtts.map(r => {
-      const p = point(row, r)
-      return p === undefined ? '-' : `${fmtInt(p.rps)} (${fmtNum(p.serverCpuUs, 0)} µs)`
-    })
-  ]), [false, false, ...rtts.map(() => true)]))
+  out.push(byRtt(p => `${fmtInt(p.rps)} (${fmtNum(p.serverCpuUs, 0)} µs)`, () => '-'))
   out.push('')
   const failed = rtt.rows.filter(r => r.failures.length > 0)
   if (failed.length > 0) out.push(`Failures: ${failed.map(r => `${r.name}: ${r.failures.join('; ')}`).join('. ')}.\n`)
