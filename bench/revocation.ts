@@ -3,6 +3,7 @@ import { decodeJwt } from '../harness/http.js'
 import { loginAdmin } from '../harness/login.js'
 import { endsRefreshFamily, mechanismOf, promised, type Promised } from '../harness/promises.js'
 import { authOf, call, login, loginJwt, type Auth, type Credential } from './http.js'
+import { postgresEnv } from './postgres.js'
 import { serverEnv, type Scenario } from './scenarios.js'
 import { startServer } from './server-process.js'
 import { sleep } from './util.js'
@@ -26,7 +27,15 @@ export const REVOCATION_TARGETS: readonly RevocationTarget[] = [
   { name: 'session-redis', kind: 'session', store: 'redis', env: { AUTH_STRATEGIES: 'session', STORE: 'redis' } },
   { name: 'jwt-none', kind: 'jwt', store: 'redis', env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'none' } },
   { name: 'jwt-denylist', kind: 'jwt', store: 'redis', env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'denylist' } },
-  { name: 'jwt-version', kind: 'jwt', store: 'redis', env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'version' } }
+  { name: 'jwt-version', kind: 'jwt', store: 'redis', env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'version' } },
+  // The cached mode must keep every promise of the mode it caches: an invalidation that arrives late
+  // shows up here as a window where the promise says "immediate".
+  { name: 'session-redis-cached', kind: 'session', store: 'redis', env: { AUTH_STRATEGIES: 'session', STORE: 'redis', AUTH_CACHE: 'on' } },
+  { name: 'jwt-denylist-cached', kind: 'jwt', store: 'redis', env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'denylist', AUTH_CACHE: 'on' } },
+  { name: 'jwt-version-cached', kind: 'jwt', store: 'redis', env: { AUTH_STRATEGIES: 'jwt', STORE: 'redis', JWT_REVOCATION: 'version', AUTH_CACHE: 'on' } },
+  { name: 'session-postgres', kind: 'session', store: 'postgres', env: { AUTH_STRATEGIES: 'session', ...postgresEnv('revocation-session-postgres') } },
+  { name: 'jwt-denylist-postgres', kind: 'jwt', store: 'postgres', env: { AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'denylist', ...postgresEnv('revocation-jwt-denylist-postgres') } },
+  { name: 'jwt-version-postgres', kind: 'jwt', store: 'postgres', env: { AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version', ...postgresEnv('revocation-jwt-version-postgres') } }
 ]
 
 /** What the target promises for `event` (harness/promises.ts): 'immediate' or 'until-exp'. */
