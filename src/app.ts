@@ -14,7 +14,7 @@ import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
 import { CachedKvStore } from './stores/cached-store.js'
-import { defaultMounts, mountStrategies, type Mount } from './strategies/registry.js'
+import { defaultMounts, demoMounts, mountStrategies, type Mount } from './strategies/registry.js'
 import type { Strategy } from './strategies/strategy.js'
 import { UserRepository } from './users/user-repository.js'
 
@@ -74,7 +74,8 @@ export interface BuildOptions {
   /** Keeps the default logger configuration but writes to this stream (tests read the logs). */
   logStream?: { write: (line: string) => void }
   /**
-   * The strategy instances to mount; defaults to one per AUTH_STRATEGIES entry under its own name.
+   * The strategy instances to mount; defaults to one per AUTH_STRATEGIES entry under its own name (in
+   * demo mode also the other JWT revocation modes, side by side: registry.ts demoMounts).
    * A kind may be mounted more than once with other settings (e.g. every JWT revocation mode side by side).
    */
   mounts?: readonly Mount[]
@@ -101,7 +102,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (admin === 'none' && !config.demoMode) {
       config.warnings.push('no admin account: set ADMIN_PASSWORD (at least 12 characters) or ADMIN_PASSWORD_FILE and restart to create the user `admin`; it is set at first start only, later changes go through POST /admin/users/admin/password')
     }
-    const strategies = mountStrategies({ config, store: authStore, users }, options.mounts ?? defaultMounts(config))
+    const strategies = mountStrategies({ config, store: authStore, users }, options.mounts ?? (config.demoMode ? demoMounts(config) : defaultMounts(config)))
     // The admin routes accept the credential of the first mount of each kind (two mounts of one kind
     // present the same kind of credential, and their scopes cannot share one registration).
     const adminStrategies = strategies.filter((s, i) => strategies.findIndex(o => o.kind === s.kind) === i)
@@ -148,7 +149,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     })
     await app.register(healthRoutes(store))
     // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
-    if (config.demoMode) await app.register(demoRoutes, { config, strategies })
+    if (config.demoMode) await app.register(demoRoutes, { config, strategies, users })
 
     for (const strategy of strategies) {
       await app.register(async function strategyScope (scope) {

@@ -9,6 +9,7 @@ import { secureCookies } from '../auth/cookie-policy.js'
 import type { Config } from '../config/config.js'
 import { AppError } from '../errors.js'
 import type { StolenCredential, Strategy } from '../strategies/strategy.js'
+import type { UserRepository } from '../users/user-repository.js'
 import { redact } from './demo-support.js'
 
 /**
@@ -21,6 +22,8 @@ import { redact } from './demo-support.js'
  * - `POST /{mount}/demo/steal` and `POST /demo/attack`: the page's attacker panel. "Steal" copies the
  *   credential the browser sent (each strategy's `demo.steal`) into a server-side loot slot (page script
  *   never sees an HttpOnly cookie), "attack" replays it from another "machine" through app.inject;
+ * - `POST /demo/reset`: the demo accounts back as published (role, enabled, password), every login of
+ *   theirs ended on every mount, the attacker's loot dropped: the page's way back after "Change password";
  * - an `x-demo-set-cookie` response header repeating each Set-Cookie with its value redacted, so the
  *   page can show the attributes the server set (script cannot read Set-Cookie or HttpOnly cookies).
  *
@@ -29,6 +32,7 @@ import { redact } from './demo-support.js'
 export interface DemoOptions {
   config: Config
   strategies: readonly Strategy[]
+  users: UserRepository
 }
 
 export { redact } from './demo-support.js'
@@ -78,7 +82,7 @@ const PROTECTED_ATTACKS: Readonly<Record<string, { method: 'GET' | 'POST', path:
 }
 
 export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, opts: DemoOptions) {
-  const { config, strategies } = opts
+  const { config, strategies, users } = opts
   const loot = new Map<string, Loot>()
 
   app.addHook('onRoute', route => {
@@ -107,6 +111,22 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     maxSessionsPerUser: config.maxSessionsPerUser,
     cookieSecure: secureCookies(config, request)
   }))
+
+  app.post('/demo/reset', async () => {
+    const reset: string[] = []
+    const loginsEnded: Record<string, number> = Object.fromEntries(strategies.map(s => [s.name, 0]))
+    for (const username of users.demoUsernames()) {
+      const user = await users.restoreDemo(username)
+      if (user === null) continue
+      reset.push(user.username)
+      // 'revoke' ends every login of the user on each mount (and denies its live access tokens where
+      // the mode can); the bumped version and epoch already refuse everything issued before.
+      const ended = await Promise.all(strategies.map(async s => await s.onUserChange(user, 'revoke')))
+      strategies.forEach((s, i) => { loginsEnded[s.name]! += ended[i]! })
+    }
+    loot.clear()
+    return { reset, loginsEnded, lootCleared: true }
+  })
 
   for (const strategy of strategies) {
     await app.register(async function demoScope (scope) {

@@ -3,6 +3,7 @@ import { prefixedStore } from '../stores/prefixed-store.js'
 import type { KvStore } from '../stores/kv-store.js'
 import type { UserRepository } from '../users/user-repository.js'
 import { createJwtStrategy } from './jwt/jwt-strategy.js'
+import { REVOCATION_MODES } from './jwt/options.js'
 import { createSessionStrategy } from './session/session-strategy.js'
 import type { Strategy, StrategyDeps } from './strategy.js'
 
@@ -41,6 +42,21 @@ const MOUNT_NAME = /^[a-z][a-z0-9-]{0,31}$/
 /** The mounts AUTH_STRATEGIES names: each kind once, under its own name. */
 export function defaultMounts (config: Pick<Config, 'strategies'>): Mount[] {
   return config.strategies.map(kind => ({ kind }))
+}
+
+/**
+ * Demo mode: every JWT revocation mode side by side, so one admin action shows its effect on each at
+ * the same moment. The configured mode stays at `/jwt`; the others are mounted as `/jwt-<mode>` (own
+ * audience, own store prefix, own refresh cookie path). AUTH_STRATEGIES still decides whether JWTs are
+ * mounted at all; outside demo mode only defaultMounts applies.
+ */
+export function demoMounts (config: Pick<Config, 'strategies' | 'jwt'>): Mount[] {
+  const mounts = defaultMounts(config)
+  if (!config.strategies.includes('jwt')) return mounts
+  for (const mode of REVOCATION_MODES) {
+    if (mode !== config.jwt.revocation) mounts.push({ kind: 'jwt', name: `jwt-${mode}`, settings: { jwt: { revocation: mode } } })
+  }
+  return mounts
 }
 
 /** Builds every mount's strategy. Throws on an unknown kind, a bad or a repeated name. */

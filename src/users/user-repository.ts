@@ -158,6 +158,35 @@ export class UserRepository {
     }
   }
 
+  /** The demo accounts this server restores (demo mode; the admin only while it has the published password). */
+  demoUsernames (): string[] {
+    return [...this.demoUsers.values()].map(demo => demo.username)
+  }
+
+  /**
+   * Demo mode's reset: puts a demo account back as published (role, enabled, password) and bumps its
+   * version and epoch, so every credential issued before is dead. Returns null for a name that is not a
+   * demo account here, or whose record is no longer a demo one (ADMIN_PASSWORD took the admin over).
+   */
+  async restoreDemo (username: string): Promise<User | null> {
+    const demo = this.demoUsers.get(username.toLowerCase())
+    if (demo === undefined) return null
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const id = await this.store.get(usernameKey(demo.username))
+      const raw = id === null ? null : await this.store.get(userKey(id))
+      if (id === null || raw === null) {
+        // Gone (a store that restarted empty): created as published, with nothing issued to end.
+        await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
+        continue
+      }
+      const user = JSON.parse(raw) as User
+      if (user.demo !== true) return null
+      const restored: User = { ...user, role: demo.role, disabled: false, passwordHash: demo.passwordHash, version: user.version + 1, epoch: epochOf(user) + 1, updatedAt: Date.now() }
+      if (await this.store.swap(userKey(id), raw, JSON.stringify(restored))) return restored
+    }
+    throw new AppError('conflict', 'the user changed concurrently; try again')
+  }
+
   /**
    * Applies an admin change with compare-and-swap, so concurrent changes never lose a version bump.
    * Returns the updated user, or null when the username is unknown.
