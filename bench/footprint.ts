@@ -31,7 +31,7 @@ export interface LoginFootprint {
 /** The id a key name ends with; a hash tag's braces (`sess:{<id>}`) are not part of it. */
 const lastSegment = (key: string): string => key.slice(key.lastIndexOf(':') + 1).replace(/^\{(.*)\}$/, '$1')
 /** The key's shape: its ids (the last segment, and a hash tag) shown as <id>, e.g. `fam:{<id>}:<id>`. */
-const patternOf = (name: string): string => name.replace(/\{[^}]+\}/, '{<id>}').replace(/:[^:{}]+$/, ':<id>')
+export const keyPattern = (name: string): string => name.replace(/\{[^}]+\}/, '{<id>}').replace(/:[^:{}]+$/, ':<id>')
 
 /**
  * Runs one real login and diffs the keys under `prefix` before and after: what one login stores
@@ -50,7 +50,7 @@ export async function measureLoginFootprint (client: Redis, prefix: string, logi
     const bytes = Number(await client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'))
     const ttlMs = await client.pttl(key)
     const name = key.slice(prefix.length)
-    keys.push({ pattern: patternOf(name), type, bytes, ttlMs })
+    keys.push({ pattern: keyPattern(name), type, bytes, ttlMs })
     if (type === 'string') templates.push({ name, type, value: (await client.get(key)) ?? '', ttlMs })
     else if (type === 'set') templates.push({ name, type, value: await client.smembers(key), ttlMs })
   }

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis'
 import { seedLogins, type LoginFootprint } from './footprint.js'
+import { backendTicks, benchSchemaMB, cpuPerRequest, seedPostgresLogins, type PostgresFootprint } from './postgres.js'
 import type { Credential } from './http.js'
 import { runLoad } from './load.js'
 import type { Output } from './progress.js'
-import { commandDelta, commandStats } from './redis.js'
+import { commandDelta, commandStats, redisCpuSeconds } from './redis.js'
 
 export interface GrowthPoint {
-  /** Active logins in Redis while measuring (real logins plus seeded look-alikes). */
+  /** Active logins in the store while measuring (real logins plus seeded look-alikes). */
   activeLogins: number
   seeded: number
   seedMs: number
@@ -15,14 +16,25 @@ export interface GrowthPoint {
   errors: number
   non2xx: number
   headerOpsPerRequest: number | null
-  redisCommandsPerRequest: number
-  redisUsedMemoryMB: number
+  /** Redis only: commands per request (INFO commandstats). */
+  redisCommandsPerRequest: number | null
+  /** The store's CPU per request over the window, µs (Redis INFO cpu, or the PostgreSQL backends from /proc). */
+  storeCpuUsPerRequest: number | null
+  /** Redis used_memory, or the PostgreSQL schema's size on disk (tables, indexes, TOAST). */
+  storeMB: number
+}
+
+/** How the growth step fills and watches one store. */
+export interface GrowthStore {
+  name: 'redis' | 'postgres'
+  seed: (count: number) => Promise<void>
+  /** Starts a measured window; the function it returns ends it, given the requests sent in it. */
+  window: () => Promise<(requests: number) => Promise<{ commandsPerRequest: number | null, cpuUsPerRequest: number | null }>>
+  sizeMB: () => Promise<number>
 }
 
 export interface GrowthOptions {
-  redis: Redis
-  prefix: string
-  footprint: LoginFootprint
+  store: GrowthStore
   realLogins: number
   levels: number[]
   url: string
@@ -40,9 +52,43 @@ async function usedMemoryMB (redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024
 }
 
+/** The growth step on Redis: look-alike keys, commandstats and INFO cpu. */
+export function redisGrowthStore (redis: Redis, prefix: string, footprint: LoginFootprint): GrowthStore {
+  return {
+    name: 'redis',
+    seed: async count => { await seedLogins(redis, prefix, footprint.templates, count) },
+    window: async () => {
+      const before = await commandStats(redis)
+      const cpuBefore = await redisCpuSeconds(redis)
+      return async requests => {
+        const delta = commandDelta(before, await commandStats(redis))
+        const cpu = await redisCpuSeconds(redis) - cpuBefore
+        return { commandsPerRequest: requests === 0 ? 0 : delta.total / requests, cpuUsPerRequest: requests === 0 ? null : cpu * 1e6 / requests }
+      }
+    },
+    sizeMB: async () => await usedMemoryMB(redis)
+  }
+}
+
+/** The growth step on PostgreSQL: look-alike rows, and the CPU of the backends serving `scenario`. */
+export function postgresGrowthStore (scenario: string, footprint: PostgresFootprint): GrowthStore {
+  return {
+    name: 'postgres',
+    seed: async count => { await seedPostgresLogins(footprint, count) },
+    window: async () => {
+      const before = await backendTicks(scenario)
+      return async requests => {
+        const perRequest = cpuPerRequest(before, await backendTicks(scenario), requests)
+        return { commandsPerRequest: null, cpuUsPerRequest: perRequest === null ? null : perRequest * 1e6 }
+      }
+    },
+    sizeMB: benchSchemaMB
+  }
+}
+
 /**
- * Seeds look-alike logins until Redis holds each level of active logins, and measures the same load
- * at each level: does the per-request cost (store commands, p99) grow with the number of users?
+ * Seeds look-alike logins until the store holds each level of active logins, and measures the same load
+ * at each level: does the per-request cost (store work, p99) grow with the number of users?
  */
 export async function runGrowth (o: GrowthOptions): Promise<GrowthPoint[]> {
   const points: GrowthPoint[] = []
@@ -51,14 +97,14 @@ export async function runGrowth (o: GrowthOptions): Promise<GrowthPoint[]> {
     const toSeed = Math.max(0, level - active)
     o.output.status(`${o.label} growth: seeding ${toSeed} logins`)
     const seedStarted = Date.now()
-    await seedLogins(o.redis, o.prefix, o.footprint.templates, toSeed)
+    await o.store.seed(toSeed)
     const seedMs = Date.now() - seedStarted
     active += toSeed
     o.output.progress(`${o.label} growth ${level} logins`, o.warmupSec + o.durationSec)
     await runLoad({ url: o.url, path: o.path, connections: o.connections, durationSec: o.warmupSec, credentials: o.credentials })
-    const before = await commandStats(o.redis)
+    const end = await o.store.window()
     const r = await runLoad({ url: o.url, path: o.path, connections: o.connections, durationSec: o.durationSec, credentials: o.credentials })
-    const delta = commandDelta(before, await commandStats(o.redis))
+    const store = await end(r.sent)
     o.output.done()
     points.push({
       activeLogins: active,
@@ -69,10 +115,13 @@ export async function runGrowth (o: GrowthOptions): Promise<GrowthPoint[]> {
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
       headerOpsPerRequest: r.headerOps.count === 0 ? null : r.headerOps.sum / r.headerOps.count,
-      redisCommandsPerRequest: r.sent === 0 ? 0 : delta.total / r.sent,
-      redisUsedMemoryMB: await usedMemoryMB(o.redis)
+      redisCommandsPerRequest: store.commandsPerRequest,
+      storeCpuUsPerRequest: store.cpuUsPerRequest,
+      storeMB: await o.store.sizeMB()
     })
-    o.output.log(`  ${o.label} growth ${active} logins: ${Math.round(r.rps)} req/s, p99 ${r.latencyMs.p99} ms, ${(delta.total / Math.max(1, r.sent)).toFixed(2)} Redis commands/request (seeded ${toSeed} in ${seedMs} ms)`)
+    const work = store.commandsPerRequest === null ? '' : `, ${store.commandsPerRequest.toFixed(2)} Redis commands/request`
+    const cpu = store.cpuUsPerRequest === null ? '' : `, store CPU ${store.cpuUsPerRequest.toFixed(0)} µs/request`
+    o.output.log(`  ${o.label} growth ${active} logins: ${Math.round(r.rps)} req/s, p99 ${r.latencyMs.p99} ms${work}${cpu} (seeded ${toSeed} in ${seedMs} ms)`)
   }
   return points
 }

@@ -178,7 +178,7 @@ function rowsOf (report: BenchReport): { columns: Column[], rows: string[][] } {
     { title: 'store ops/req (header)', right: true },
     { title: 'Redis cmds/req', right: true },
     { title: 'credential B/req', right: true },
-    { title: 'Redis B/login', right: true },
+    { title: 'store B/login', right: true },
     { title: 'errors', right: true },
     { title: 'non-2xx', right: true },
     { title: 'spread', right: true },
@@ -345,11 +345,13 @@ export function markdown (report: BenchReport): string {
 
   const growth = report.scenarios.filter(r => r.growth !== null && r.growth.length > 0)
   if (growth.length > 0) {
-    out.push('## Growth: the same load with more active logins in Redis')
+    out.push('## Growth: the same load with more active logins in the store')
     out.push('')
-    out.push(mdTable(['scenario', 'active logins', 'req/s', 'p99 ms', 'store ops/req (header)', 'Redis cmds/req', 'Redis used memory MB', 'errors + non-2xx'],
-      growth.flatMap(r => r.growth!.map(p => [r.name, fmtInt(p.activeLogins), fmtInt(p.rps), fmtNum(p.p99, 0), fmtNum(p.headerOpsPerRequest), fmtNum(p.redisCommandsPerRequest), fmtNum(p.redisUsedMemoryMB, 1), fmtInt(p.errors + p.non2xx)])),
-      [false, true, true, true, true, true, true, true]))
+    out.push('Store CPU: Redis INFO cpu, or the CPU of the PostgreSQL backends serving the scenario (/proc), per request over the window. Store MB: Redis used_memory, or the PostgreSQL schema on disk (tables, indexes, TOAST; every scenario shares the schema, so it includes the other PostgreSQL scenarios\' rows).')
+    out.push('')
+    out.push(mdTable(['scenario', 'active logins', 'req/s', 'p99 ms', 'store ops/req (header)', 'Redis cmds/req', 'store CPU µs/req', 'store MB', 'errors + non-2xx'],
+      growth.flatMap(r => r.growth!.map(p => [r.name, fmtInt(p.activeLogins), fmtInt(p.rps), fmtNum(p.p99, 0), fmtNum(p.headerOpsPerRequest), p.redisCommandsPerRequest === null ? '-' : fmtNum(p.redisCommandsPerRequest), p.storeCpuUsPerRequest === null ? '-' : fmtNum(p.storeCpuUsPerRequest, 0), fmtNum(p.storeMB, 1), fmtInt(p.errors + p.non2xx)])),
+      [false, true, true, true, true, true, true, true, true]))
     out.push('')
   }
 
@@ -367,7 +369,7 @@ export function markdown (report: BenchReport): string {
 
   out.push('## Logins and server-side state per login')
   out.push('')
-  out.push(mdTable(['scenario', 'logins', 'time', 'ms per login', 'keys one login creates (MEMORY USAGE bytes)'],
+  out.push(mdTable(['scenario', 'logins', 'time', 'ms per login', 'keys (Redis MEMORY USAGE) or rows (PostgreSQL pg_column_size) one login creates, bytes'],
     report.scenarios.filter(r => r.logins !== null).map(r => [
       r.name,
       fmtInt(r.logins!.count),

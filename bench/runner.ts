@@ -1,9 +1,9 @@
-import { backendTicks, cpuPerRequest } from './postgres.js'
+import { backendTicks, cpuPerRequest, measurePostgresFootprint, type PostgresFootprint } from './postgres.js'
 import type { Redis } from 'ioredis'
 import { BENCH_PASSWORD, benchUser } from '../harness/fixtures.js'
 import { loginUsers } from './credentials.js'
-import { measureLoginFootprint, type FootprintKey, type LoginFootprint } from './footprint.js'
-import { runGrowth, type GrowthPoint } from './growth.js'
+import { keyPattern, measureLoginFootprint, type FootprintKey, type LoginFootprint } from './footprint.js'
+import { postgresGrowthStore, redisGrowthStore, runGrowth, type GrowthPoint, type GrowthStore } from './growth.js'
 import { freePort } from '../harness/redis.js'
 import { clockTicks, pin, processTicks, type CpuPlan } from './affinity.js'
 import { authOf, call, headerBytes, login, loginJwt, type Credential } from './http.js'
@@ -222,6 +222,8 @@ export interface PreparedScenario {
   server: Running | null
   credentials: Credential[]
   footprint: LoginFootprint | null
+  /** PostgreSQL scenarios: the rows one login wrote (the growth step's template). */
+  pgFootprint: PostgresFootprint | null
   runs: RunFigures[]
 }
 
@@ -287,6 +289,7 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
     server: null,
     credentials: [],
     footprint: null,
+    pgFootprint: null,
     runs: []
   }
   const { result } = prepared
@@ -307,6 +310,14 @@ export async function prepareScenario (scenario: Scenario, ctx: ScenarioContext)
       const kind = scenario.kind
       prepared.footprint = await measureLoginFootprint(ctx.redis!, ctx.prefix, async () => { await login(url, kind, probeUser) })
       result.loginFootprint = { keys: prepared.footprint.keys, totalBytes: prepared.footprint.totalBytes }
+    }
+    if (scenario.store === 'postgres' && scenario.kind !== 'baseline') {
+      const kind = scenario.kind
+      prepared.pgFootprint = await measurePostgresFootprint(ctx.prefix, async () => { await login(url, kind, probeUser) })
+      result.loginFootprint = {
+        keys: prepared.pgFootprint.rows.map(r => ({ pattern: `${r.table}: ${keyPattern(r.key.slice(ctx.prefix.length))}`, type: 'row', bytes: r.bytes, ttlMs: r.ttlMs ?? -1 })),
+        totalBytes: prepared.pgFootprint.totalBytes
+      }
     }
 
     output.status(`${label}: logging in ${users} users (${settings.loginConcurrency} in flight)`)
@@ -352,6 +363,7 @@ export async function preparePeer (peer: Peer, ctx: ScenarioContext): Promise<Pr
     server: null,
     credentials: [],
     footprint: null,
+    pgFootprint: null,
     runs: []
   }
   const { result } = prepared
@@ -463,11 +475,12 @@ export async function finishScenario (prepared: PreparedScenario): Promise<Scena
       const url = server.url
       const credentials = prepared.credentials
       if (scenario.refresh) result.refresh = await refreshRuns(url, credentials, ctx, label, result.failures)
-      if (scenario.growth && settings.growth && usesRedis && prepared.footprint !== null) {
+      const growthStore: GrowthStore | null = usesRedis && prepared.footprint !== null
+        ? redisGrowthStore(ctx.redis!, ctx.prefix, prepared.footprint)
+        : result.store === 'postgres' && prepared.pgFootprint !== null ? postgresGrowthStore(result.name, prepared.pgFootprint) : null
+      if (scenario.growth && settings.growth && growthStore !== null) {
         result.growth = await runGrowth({
-          redis: ctx.redis!,
-          prefix: ctx.prefix,
-          footprint: prepared.footprint,
+          store: growthStore,
           realLogins: settings.users + 1,
           levels: settings.growthLevels,
           url,

@@ -137,7 +137,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'signed session cookie, record in PostgreSQL (the project\'s conditional-write store on node-postgres, a typed table per record kind), rolling=false',
     env: { AUTH_STRATEGIES: 'session', ...postgresEnv('session-postgres') },
     path: ME('session'),
-    growth: false,
+    growth: true,
     refresh: false,
     pluginDefaults: false,
     targetRatio: null
@@ -149,7 +149,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'HS256 access token, verifier cache on, JWT_REVOCATION=version (one primary-key SELECT of the user per request, PostgreSQL)',
     env: { AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'version', ...postgresEnv('jwt-version-postgres') },
     path: ME('jwt'),
-    growth: false,
+    growth: true,
     refresh: true,
     pluginDefaults: false,
     targetRatio: null
@@ -161,7 +161,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'HS256 access token, verifier cache on, JWT_REVOCATION=denylist (one SELECT of three primary keys in the denylist table per request, PostgreSQL)',
     env: { AUTH_STRATEGIES: 'jwt', JWT_REVOCATION: 'denylist', ...postgresEnv('jwt-denylist-postgres') },
     path: ME('jwt'),
-    growth: false,
+    growth: true,
     refresh: true,
     pluginDefaults: false,
     targetRatio: null
