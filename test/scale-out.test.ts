@@ -203,7 +203,10 @@ t.test('scale-out behind HAProxy', { skip: haproxySkip }, async t => {
    */
   const SHARED: Array<{ name: string, env: Record<string, string> }> = [
     { name: 'redis', env: {} },
-    { name: 'redis, JWT_REVOCATION=denylist', env: { JWT_REVOCATION: 'denylist' } }
+    { name: 'redis, JWT_REVOCATION=denylist', env: { JWT_REVOCATION: 'denylist' } },
+    // The cached mode: each instance answers from its own memory, and a logout through one must still be
+    // final on the other at once (Redis client tracking invalidates the other instance's copy).
+    { name: 'redis, AUTH_CACHE=on, JWT_REVOCATION=denylist', env: { AUTH_CACHE: 'on', JWT_REVOCATION: 'denylist' } }
   ]
   for (const shared of SHARED) {
     t.test(`${shared.name}, round robin: every request 200 on every instance; a logout through one is final on all`, { skip: redisSkip() }, async t => {
@@ -214,6 +217,14 @@ t.test('scale-out behind HAProxy', { skip: haproxySkip }, async t => {
         t.equal((await browser.post('/session/login', alice)).status, 200)
         t.same(byInstance(await rounds(6, async () => await browser.get('/session/api/me'))), { i1: [200, 200, 200], i2: [200, 200, 200] })
         const cookie = `${COOKIES.session}=${browser.cookies.get(COOKIES.session)!}`
+        if (shared.env.AUTH_CACHE === 'on') {
+          // Both instances have read the record by now: each answers from its own cache, without Redis.
+          const ops = await Promise.all([0, 1].map(async () => {
+            const reply = await send(`${c.url}/session/api/me`, 'GET', { cookie })
+            return [servedBy(reply), reply.headers.get('x-auth-store-ops')]
+          }))
+          t.same(Object.fromEntries(ops), { i1: '0', i2: '0' }, 'AUTH_CACHE=on: both instances serve the session from their cache (0 store ops)')
+        }
         const logout = await browser.post('/session/logout', {})
         t.equal(logout.status, 204)
         const seen = byInstance(await rounds(6, async () => await send(`${c.url}/session/api/me`, 'GET', { cookie })))
