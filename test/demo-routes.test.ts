@@ -130,3 +130,20 @@ t.test('reset: another site cannot trigger it; ADMIN_PASSWORD keeps the admin ou
   t.same(reset.body.reset, ['alice', 'bob'], 'the admin is no demo account here')
   t.equal((await s.client().post('/session/login', { username: 'admin', password: 'correct-horse-battery-staple' })).status, 200, 'the admin keeps ADMIN_PASSWORD')
 })
+
+t.test('reset brings back a demo account whose record vanished (a store that restarted empty, or half a wipe)', async t => {
+  const s = await startApp(t, { DEMO_MODE: 'true' })
+  const bobRecord = await s.app.svj.users.findByUsername('bob')
+  t.ok(bobRecord, 'bob exists')
+  // bob loses only his record (his username index stays behind); alice loses both.
+  await s.app.svj.store.del(`user:${bobRecord!.id}`)
+  const aliceRecord = await s.app.svj.users.findByUsername('alice')
+  await s.app.svj.store.del('username:alice', `user:${aliceRecord!.id}`)
+  const reset = await s.client().post('/demo/reset')
+  t.equal(reset.status, 200)
+  t.same(reset.body.reset, ['alice', 'bob', 'admin'], 'every demo account restored')
+  for (const who of [alice, bob]) {
+    const login = await s.client().post('/session/login', who)
+    t.equal(login.status, 200, `${who.username} logs in after the reset`)
+  }
+})

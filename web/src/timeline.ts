@@ -96,6 +96,8 @@ export class Timeline {
     this.clearTrack()
     this.root.dataset.state = 'watching'
     say(this.event, event.label)
+    // Said once (the window is a live region): the marks show the progress.
+    say(this.window, m => m.watching)
     this.track.append(svg('line', { x1: '2%', x2: '2%', y1: '1', y2: '21', class: 'tl-t0' }))
     const exp = this.opts.expMs()
     // exp on the page's clock: the wall-clock distance from now, shifted to t0.
@@ -151,8 +153,6 @@ export class Timeline {
         const held = seconds(sentAt)
         return this.finish('cap', m => m.windowCap(held))
       }
-      const elapsed = seconds(sentAt)
-      say(this.window, m => m.watching(elapsed))
       await new Promise(resolve => setTimeout(resolve, Math.max(0, event.at + n * INTERVAL_MS - performance.now())))
       if (id !== this.run) return
     }
