@@ -259,10 +259,12 @@ class Column {
     if (exp === null) {
       say(out, m => m.noToken)
       out.classList.remove('expired')
+      out.classList.add('none')
       return
     }
     const left = Math.round((exp - Date.now()) / 1000)
     say(out, left > 0 ? m => m.expIn(left) : m => m.expiredAgo(-left))
+    out.classList.remove('none')
     out.classList.toggle('expired', left <= 0)
   }
 
