@@ -13,6 +13,8 @@ import type { User } from '../users/user.js'
 export interface LoginGuard {
   /** 429 when the client address or the username is over its limit; else the user, or 401/403. */
   verify: (request: FastifyRequest, username: string, password: string) => Promise<User>
+  /** Starts the username's count afresh, as a successful login does (demo reset: a class that mistyped is not locked out). */
+  forget: (username: string) => Promise<void>
 }
 
 declare module 'fastify' {
@@ -78,6 +80,10 @@ export const loginGuard = fp(async function loginGuard (app, opts: LoginGuardOpt
       }
     })
 
+  async function newRound (username: string): Promise<void> {
+    if (perUser !== null) await opts.store.set(roundKey(username.toLowerCase()), randomBytes(9).toString('base64url'), perUser.windowMs)
+  }
+
   app.decorate('loginGuard', {
     async verify (request, username, password) {
       if (byAddress !== null) {
@@ -89,9 +95,10 @@ export const loginGuard = fp(async function loginGuard (app, opts: LoginGuardOpt
         if (!limit.isAllowed && limit.isExceeded) throw tooMany(limit.ttlInSeconds)
       }
       const user = await opts.users.verifyCredentials(username, password)
-      if (perUser !== null) await opts.store.set(roundKey(usernameOf(request)), randomBytes(9).toString('base64url'), perUser.windowMs)
+      await newRound(usernameOf(request))
       return user
-    }
+    },
+    forget: newRound
   } satisfies LoginGuard)
 }, { name: 'login-guard' })
 

@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static'
 import { addHeaders, pageHeaders } from '../plugins/security-headers.js'
 import type { FastifyInstance, FastifyReply, onSendHookHandler } from 'fastify'
 import { secureCookies } from '../auth/cookie-policy.js'
+import { assertSameSite } from '../auth/csrf.js'
 import type { Config } from '../config/config.js'
 import { AppError } from '../errors.js'
 import type { StolenCredential, Strategy } from '../strategies/strategy.js'
@@ -23,7 +24,8 @@ import { redact } from './demo-support.js'
  *   credential the browser sent (each strategy's `demo.steal`) into a server-side loot slot (page script
  *   never sees an HttpOnly cookie), "attack" replays it from another "machine" through app.inject;
  * - `POST /demo/reset`: the demo accounts back as published (role, enabled, password), every login of
- *   theirs ended on every mount, the attacker's loot dropped: the page's way back after "Change password";
+ *   theirs ended on every mount, their login limit counts started afresh, the attacker's loot dropped:
+ *   the page's way back after "Change password" or a class of mistyped passwords;
  * - an `x-demo-set-cookie` response header repeating each Set-Cookie with its value redacted, so the
  *   page can show the attributes the server set (script cannot read Set-Cookie or HttpOnly cookies).
  *
@@ -112,7 +114,11 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     cookieSecure: secureCookies(config, request)
   }))
 
-  app.post('/demo/reset', async () => {
+  const allowedOrigins = new Set(config.allowedOrigins)
+  app.post('/demo/reset', async (request, reply) => {
+    // No credential guards it (demo mode, published passwords), but another site's page must not reset a class.
+    assertSameSite(request, allowedOrigins)
+    reply.header('cache-control', 'no-store')
     const reset: string[] = []
     const loginsEnded: Record<string, number> = Object.fromEntries(strategies.map(s => [s.name, 0]))
     for (const username of users.demoUsernames()) {
@@ -123,9 +129,11 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
       // the mode can); the bumped version and epoch already refuse everything issued before.
       const ended = await Promise.all(strategies.map(async s => await s.onUserChange(user, 'revoke')))
       strategies.forEach((s, i) => { loginsEnded[s.name]! += ended[i]! })
+      // A class that mistyped passwords is not left waiting out the login limit's window.
+      await app.loginGuard.forget(user.username)
     }
     loot.clear()
-    return { reset, loginsEnded, lootCleared: true }
+    return { reset, loginsEnded, lootCleared: true, loginLimitCleared: true }
   })
 
   for (const strategy of strategies) {
@@ -185,4 +193,4 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     reply.header('cache-control', 'no-store')
     return { method: attack.method, path, status: res.statusCode, storeOps: res.headers['x-auth-store-ops'] ?? null, latencyMs, body, holds: describeLoot(l) }
   })
-}, { name: 'demo-routes', dependencies: ['@fastify/cookie'] })
+}, { name: 'demo-routes', dependencies: ['@fastify/cookie', 'login-guard'] })

@@ -175,7 +175,9 @@ export class UserRepository {
       const id = await this.store.get(usernameKey(demo.username))
       const raw = id === null ? null : await this.store.get(userKey(id))
       if (id === null || raw === null) {
-        // Gone (a store that restarted empty): created as published, with nothing issued to end.
+        // Gone (a store that restarted empty, or half a wipe: an index without its record, dropped so
+        // the account can be made again): created as published, and bumped on the next round like any.
+        if (id !== null) await this.store.swap(usernameKey(demo.username), id, null)
         await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
         continue
       }

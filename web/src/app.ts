@@ -1,20 +1,28 @@
 /**
- * The side-by-side demo page: a session panel, a JWT panel and an attacker panel on one server.
- * No framework, no inline script or style (it runs under a strict CSP): DOM lookups by data-role.
+ * The teaching page: one column per mount the server runs (session and every JWT revocation mode side
+ * by side), an admin strip whose changes every column watches on a revocation timeline, an attacker
+ * panel, a reset and an English/Korean switch. No framework, no inline script or style (strict CSP):
+ * the markup is index.html, each column a clone of its <template>, looked up by data-role.
  */
+import { initialLang, keepLang, MESSAGES, type Lang, type Messages } from './i18n.js'
+import { say, sayKey, translateTree, retranslate } from './say.js'
+import { Timeline, type WatchEvent } from './timeline.js'
 
-type Kind = 'session' | 'jwt'
+export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number }
+interface Info { mounts: MountInfo[], store: string, accessTtlSec: number, clockToleranceSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
+export interface Result { status: number, body: any, ms: number, ops: string | null, setCookie: string | null }
+type Msg = (m: Messages) => string
 
-interface Info { strategies: string[], store: string, jwtRevocation: string, accessTtlSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
-interface Result { status: number, body: any, ms: number, ops: string | null, setCookie: string | null }
-
-const ACTIONS: Record<string, { method: string, path: string, body?: object }> = {
+const ACTIONS: Record<string, { method: 'GET' | 'POST', path: string, body?: object }> = {
   me: { method: 'GET', path: '/api/me' },
   admin: { method: 'GET', path: '/api/admin' },
   notes: { method: 'POST', path: '/api/notes', body: { text: 'hello from the demo page' } }
 }
 
-function el<T extends HTMLElement = HTMLElement> (root: ParentNode, role: string): T {
+let lang: Lang = initialLang()
+const t = (): Messages => MESSAGES[lang]
+
+function el<T extends Element = HTMLElement> (root: ParentNode, role: string): T {
   const found = root.querySelector<T>(`[data-role="${role}"]`)
   if (found === null) throw new Error(`missing [data-role=${role}]`)
   return found
@@ -27,7 +35,7 @@ function byId<T extends HTMLElement = HTMLElement> (id: string): T {
 }
 
 const pretty = (v: unknown): string => typeof v === 'string' ? v : JSON.stringify(v, null, 2)
-const now = (): string => new Date().toLocaleTimeString([], { hour12: false })
+const clock = (): string => new Date().toLocaleTimeString('en-GB', { hour12: false })
 
 function decodeSegment (segment: string): unknown {
   const b64 = segment.replace(/-/g, '+').replace(/_/g, '/')
@@ -35,7 +43,15 @@ function decodeSegment (segment: string): unknown {
   return JSON.parse(json)
 }
 
-async function send (method: string, path: string, opts: { body?: object, bearer?: string | null, cookies?: boolean } = {}): Promise<Result> {
+/** The access token's exp in ms since the epoch (no verification: the page only shows it). */
+export function expOf (token: string): number | null {
+  try {
+    const exp = (decodeSegment(token.split('.')[1] ?? '') as { exp?: unknown }).exp
+    return typeof exp === 'number' ? exp * 1000 : null
+  } catch { return null }
+}
+
+export async function send (method: string, path: string, opts: { body?: object, bearer?: string | null, cookies?: boolean } = {}): Promise<Result> {
   const headers: Record<string, string> = {}
   if (opts.body !== undefined) headers['content-type'] = 'application/json'
   if (opts.bearer !== undefined && opts.bearer !== null) headers.authorization = `Bearer ${opts.bearer}`
@@ -53,44 +69,80 @@ function run (work: Promise<unknown>): void {
   work.catch((err: unknown) => { console.error(err) })
 }
 
-function logRow (tbody: HTMLElement, method: string, path: string, r: { status: number, ms: number, ops: string | null }, note = ''): void {
+export function errorText (r: { status: number, body: unknown }): string {
+  const body = r.body as { error?: unknown } | null
+  return typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : String(r.status)
+}
+
+function logRow (tbody: HTMLElement, request: string, r: { status: number, ms: number, ops: string | null }): void {
   const tr = document.createElement('tr')
   tr.className = r.status < 400 ? 'ok' : 'bad'
-  for (const text of [now(), `${method} ${path}${note}`, String(r.status), String(r.ms), r.ops ?? '–']) {
+  for (const text of [clock(), request, String(r.status), String(r.ms), r.ops ?? '–']) {
     const td = document.createElement('td')
     td.textContent = text
     tr.append(td)
   }
   tbody.prepend(tr)
-  while (tbody.children.length > 40) tbody.lastElementChild?.remove()
+  while (tbody.children.length > 30) tbody.lastElementChild?.remove()
 }
 
-function errorText (r: Result): string {
-  return typeof r.body === 'object' && r.body !== null && 'error' in r.body ? String(r.body.error) : String(r.status)
-}
+interface Inspection { note?: string, credential?: unknown, serverKeeps?: Array<{ key: string, ttlSec?: number | null, value: unknown, note?: string }> }
 
-/** The inspection answer as a few lines: the note, then each stored key with its TTL and value. */
-function formatRecord (body: { note?: string, credential?: unknown, serverKeeps?: Array<{ key: string, ttlSec?: number | null, value: unknown, note?: string }> }): string {
+/** The inspection answer as a few lines: the server's note, then each stored key with its TTL and value. */
+function formatRecord (body: Inspection, m: Messages): string {
   const lines = [body.note ?? '']
   if (body.credential !== undefined && body.credential !== null) lines.push(`credential: ${JSON.stringify(body.credential)}`)
   for (const k of body.serverKeeps ?? []) {
-    const ttl = k.ttlSec === undefined || k.ttlSec === null ? '' : ` (expires in ${k.ttlSec} s)`
-    lines.push(`${k.key}${ttl}: ${k.value === null ? `nothing${k.note === undefined ? '' : ` (${k.note})`}` : typeof k.value === 'string' ? k.value : JSON.stringify(k.value)}`)
+    const ttl = k.ttlSec === undefined || k.ttlSec === null ? '' : ` (${m.expiresIn(k.ttlSec)})`
+    lines.push(`${k.key}${ttl}: ${k.value === null ? m.nothingNote(k.note ?? '') : typeof k.value === 'string' ? k.value : JSON.stringify(k.value)}`)
   }
-  if ((body.serverKeeps ?? []).length === 0) lines.push('nothing stored for this credential')
+  if ((body.serverKeeps ?? []).length === 0) lines.push(m.nothingStored)
   return lines.join('\n')
 }
 
-/** Shared by the three panels: the last user logged in is the admin strip's default target. */
+const MODE_PROMISES: Readonly<Record<string, Msg>> = { none: m => m.promiseNone, denylist: m => m.promiseDenylist, version: m => m.promiseVersion }
+
+/** One line on what the column's mode promises when a login must end (harness/promises.ts in words). */
+function promiseOf (mount: MountInfo): Msg {
+  if (mount.kind === 'session') return m => m.promiseSession
+  return MODE_PROMISES[mount.revocation ?? ''] ?? (m => m.promiseOther)
+}
+
+/** The last user logged in anywhere: the admin strip's default target. */
 const events = new EventTarget()
 
-class Panel {
+class Column {
   readonly root: HTMLElement
+  readonly isJwt: boolean
   user: string | null = null
   access: string | null = null
+  readonly timeline: Timeline
 
-  constructor (readonly kind: Kind) {
-    this.root = byId(`panel-${kind}`)
+  constructor (readonly mount: MountInfo, template: HTMLTemplateElement, scaleSec: number, clockToleranceSec: number) {
+    const fragment = template.content.cloneNode(true) as DocumentFragment
+    this.root = fragment.firstElementChild as HTMLElement
+    this.root.id = `col-${mount.name}`
+    this.root.dataset.kind = mount.kind
+    this.isJwt = mount.kind === 'jwt'
+    const title = el(this.root, 'title')
+    title.id = `col-${mount.name}-title`
+    this.root.setAttribute('aria-labelledby', title.id)
+    el(this.root, 'name').textContent = `/${mount.name}`
+    for (const node of this.root.querySelectorAll(this.isJwt ? '[data-session-only]' : '[data-jwt-only]')) node.remove()
+    el(this.root, 'actions').setAttribute('aria-labelledby', title.id)
+    el(this.root, 'inspect-path').textContent = `GET /${mount.name}/demo/inspect`
+    translateTree(this.root)
+    say(el(this.root, 'kind'), this.isJwt ? m => m.kindJwt(mount.revocation ?? '?') : m => m.kindSession)
+    say(el(this.root, 'promise'), promiseOf(mount))
+    sayKey(el(this.root, 'explain'), this.isJwt ? 'explainJwt' : 'explainSession')
+    this.timeline = new Timeline(el(this.root, 'timeline'), {
+      scaleSec,
+      graceMs: (clockToleranceSec + 1) * 1000,
+      poll: async () => await send('GET', `/${mount.name}/api/me`, { bearer: this.isJwt ? this.watchedToken : null }),
+      expMs: () => this.isJwt && this.watchedToken !== null ? expOf(this.watchedToken) : null,
+      done: () => { run(this.refreshViews()) }
+    })
+
     const form = el<HTMLFormElement>(this.root, 'login')
     const userSelect = form.elements.namedItem('user') as HTMLSelectElement
     const password = form.elements.namedItem('password') as HTMLInputElement
@@ -102,35 +154,36 @@ class Panel {
     for (const button of this.root.querySelectorAll<HTMLButtonElement>('[data-action]')) {
       button.addEventListener('click', () => { run(this.act(button.dataset.action ?? '')) })
     }
-    if (kind === 'jwt') setInterval(() => { this.tick() }, 500)
-    this.showDocumentCookie()
+    if (this.isJwt) setInterval(() => { this.tick() }, 500)
+    this.clear()
   }
 
-  private get log (): HTMLElement { return el(this.root, 'log') }
+  /** The access token the timeline presents: the one held when the event happened (after a logout, the dropped one). */
+  private watchedToken: string | null = null
 
-  setStatus (text: string, good: boolean | null): void {
+  setStatus (msg: Msg, good: boolean | null): void {
     const status = el(this.root, 'status')
-    status.textContent = text
+    say(status, msg)
     status.className = `status${good === null ? '' : good ? ' ok' : ' bad'}`
   }
 
-  async request (method: string, path: string, body?: object, note = ''): Promise<Result> {
-    const r = await send(method, path, { ...(body === undefined ? {} : { body }), bearer: this.kind === 'jwt' ? this.access : null })
-    logRow(this.log, method, path, r, note)
-    el(this.root, 'response').textContent = `${r.status} ${pretty(r.body)}`
-    if (r.setCookie !== null) el(this.root, 'set-cookie').textContent = r.setCookie
+  async request (method: string, path: string, body?: object): Promise<Result> {
+    const r = await send(method, `/${this.mount.name}${path}`, { ...(body === undefined ? {} : { body }), bearer: this.isJwt ? this.access : null })
+    logRow(el(this.root, 'log'), `${method} ${path}`, r)
+    const setCookie = r.setCookie
+    if (setCookie !== null) say(el(this.root, this.isJwt ? 'refresh-cookie' : 'set-cookie'), () => setCookie)
     return r
   }
 
   async login (username: string, password: string): Promise<void> {
-    const r = await this.request('POST', `/${this.kind}/login`, { username, password })
+    const r = await this.request('POST', '/login', { username, password })
     if (r.status === 200) {
       this.user = username
-      if (this.kind === 'jwt') this.access = String(r.body.access_token)
-      this.setStatus(`Logged in as ${username}.`, true)
+      if (this.isJwt) this.access = String(r.body.access_token)
+      this.setStatus(m => m.loggedInAs(username), true)
       events.dispatchEvent(new CustomEvent('login', { detail: username }))
     } else {
-      this.setStatus(`Login refused: ${errorText(r)}.`, false)
+      this.setStatus(m => m.loginRefused(errorText(r)), false)
     }
     await this.refreshViews()
   }
@@ -138,81 +191,98 @@ class Panel {
   async act (action: string): Promise<void> {
     if (action === 'steal') return await attacker.steal(this)
     if (action === 'logout') {
-      await this.request('POST', `/${this.kind}/logout`)
+      const held = this.access
+      const wasIn = this.user !== null
+      const r = await this.request('POST', '/logout')
       this.access = null
       this.user = null
-      this.setStatus('Logged out.', null)
+      this.setStatus(r.status < 400 ? m => m.loggedOut : m => m.refused('POST /logout', r.status, errorText(r)), r.status < 400 ? null : false)
+      if (wasIn) this.watch({ label: m => m.eventLogout, kind: 'logout', at: performance.now() }, held)
     } else if (action === 'refresh') {
       await this.refresh()
-    } else if (action === 'devices') {
-      await this.request('GET', `/${this.kind}/devices`)
     } else {
       const a = ACTIONS[action]
       if (a === undefined) return
-      let r = await this.request(a.method, `/${this.kind}${a.path}`, a.body)
-      const silent = this.kind === 'jwt' && el<HTMLInputElement>(this.root, 'silent').checked
-      if (silent && r.status === 401 && errorText(r) === 'token_expired') {
-        if (await this.refresh(' (silent)')) r = await this.request(a.method, `/${this.kind}${a.path}`, a.body, ' (retry)')
-      }
-      this.setStatus(r.status < 400 ? `${a.method} ${a.path}: ${r.status} accepted${this.user === null ? '' : ` (${this.user})`}.` : `${a.method} ${a.path}: ${r.status} ${errorText(r)}.`, r.status < 400)
+      const r = await this.request(a.method, a.path, a.body)
+      const request = `${a.method} ${a.path}`
+      const who = typeof r.body?.username === 'string' ? `${String(r.body.username)}, ${String(r.body.role)}` : this.user
+      this.setStatus(r.status < 400 ? m => m.accepted(request, r.status, who) : m => m.refused(request, r.status, errorText(r)), r.status < 400)
     }
     await this.refreshViews()
   }
 
-  async refresh (note = ''): Promise<boolean> {
-    const r = await this.request('POST', '/jwt/refresh', undefined, note)
+  async refresh (): Promise<boolean> {
+    const r = await this.request('POST', '/refresh')
     if (r.status === 200) {
       this.access = String(r.body.access_token)
-      this.setStatus('Refreshed: a new access token, and the refresh token rotated.', true)
+      this.setStatus(m => m.refreshed, true)
+      await this.refreshViews()
       return true
     }
-    this.setStatus(`Refresh refused: ${errorText(r)}.`, false)
+    this.setStatus(m => m.refreshRefused(errorText(r)), false)
+    await this.refreshViews()
     return false
   }
 
-  async refreshViews (): Promise<void> {
-    this.showDocumentCookie()
-    if (this.kind === 'jwt') this.showToken()
-    const r = await send('GET', `/${this.kind}/demo/inspect`, { bearer: this.kind === 'jwt' ? this.access : null })
-    el(this.root, 'record').textContent = r.status === 200 ? formatRecord(r.body) : `inspection unavailable: ${r.status} ${errorText(r)}`
+  /** Starts this column's timeline for an event, presenting `token` (JWT) or the browser's cookie (session). */
+  watch (event: WatchEvent, token: string | null = this.access): void {
+    this.watchedToken = token
+    this.timeline.start(event)
   }
 
-  showDocumentCookie (): void {
-    if (this.kind === 'session') el(this.root, 'doc-cookie').textContent = JSON.stringify(document.cookie)
+  /** An admin change to `user`: watched when this column is logged in as that user, else said so. */
+  adminEvent (user: string, event: WatchEvent): void {
+    if (this.user !== null && this.user.toLowerCase() === user.toLowerCase()) this.watch(event)
+    else this.timeline.idle(event, m => m.notWatching(user))
+  }
+
+  async refreshViews (): Promise<void> {
+    if (this.isJwt) this.showToken()
+    else el(this.root, 'doc-cookie').textContent = JSON.stringify(document.cookie)
+    const r = await send('GET', `/${this.mount.name}/demo/inspect`, { bearer: this.isJwt ? this.access : null })
+    const record = el(this.root, 'record')
+    if (r.status === 200) say(record, m => formatRecord(r.body as Inspection, m))
+    else say(record, m => m.inspectUnavailable(r.status, errorText(r)))
   }
 
   showToken (): void {
-    const [h, p, s] = (this.access ?? '').split('.')
-    if (this.access === null || h === undefined || p === undefined || s === undefined) {
-      el(this.root, 'jwt-header').textContent = '–'
-      el(this.root, 'jwt-payload').textContent = '–'
-      el(this.root, 'jwt-signature').textContent = '–'
-      return
-    }
-    el(this.root, 'jwt-header').textContent = JSON.stringify(decodeSegment(h))
-    el(this.root, 'jwt-payload').textContent = pretty(decodeSegment(p))
-    el(this.root, 'jwt-signature').textContent = `${s.slice(0, 16)}… (${s.length} chars)`
+    const payload = el(this.root, 'jwt-payload')
+    const [h, p] = (this.access ?? '').split('.')
+    if (this.access === null || h === undefined || p === undefined) payload.textContent = '–'
+    else payload.textContent = `${JSON.stringify(decodeSegment(h))}\n${pretty(decodeSegment(p))}`
     this.tick()
   }
 
   tick (): void {
     const out = el(this.root, 'countdown')
-    if (this.access === null) {
-      out.textContent = 'no token'
+    const exp = this.access === null ? null : expOf(this.access)
+    if (exp === null) {
+      say(out, m => m.noToken)
       out.classList.remove('expired')
+      out.classList.add('none')
       return
     }
-    const payload = decodeSegment(this.access.split('.')[1] ?? '') as { exp?: number }
-    const left = Math.round((payload.exp ?? 0) - Date.now() / 1000)
-    out.textContent = left > 0 ? `exp in ${left} s` : `expired ${-left} s ago`
+    const left = Math.round((exp - Date.now()) / 1000)
+    say(out, left > 0 ? m => m.expIn(left) : m => m.expiredAgo(-left))
+    out.classList.remove('none')
     out.classList.toggle('expired', left <= 0)
+  }
+
+  /** Back to "not logged in": tokens, log and timeline dropped (after a reset). */
+  clear (): void {
+    this.user = null
+    this.access = null
+    this.watchedToken = null
+    this.timeline.reset()
+    el(this.root, 'log').replaceChildren()
+    this.setStatus(m => m.notLoggedIn, null)
+    for (const role of this.isJwt ? ['refresh-cookie'] : ['set-cookie']) sayKey(el(this.root, role), 'nothingYet')
   }
 }
 
 class Attacker {
   readonly root = byId('panel-attacker')
   loot: string | null = null
-  kind: Kind | null = null
 
   constructor () {
     for (const button of this.root.querySelectorAll<HTMLButtonElement>('[data-action]')) {
@@ -220,26 +290,31 @@ class Attacker {
     }
   }
 
-  async steal (from: Panel): Promise<void> {
-    const r = await send('POST', `/${from.kind}/demo/steal`, { bearer: from.kind === 'jwt' ? from.access : null })
+  private setStatus (msg: Msg, className: string): void {
     const status = el(this.root, 'status')
+    say(status, msg)
+    status.className = `status ${className}`
+  }
+
+  async steal (from: Column): Promise<void> {
+    const r = await send('POST', `/${from.mount.name}/demo/steal`, { bearer: from.isJwt ? from.access : null })
+    const name = `/${from.mount.name}`
     if (r.status !== 200) {
-      status.textContent = `Nothing to steal from the ${from.kind} panel: ${errorText(r)}.`
+      this.setStatus(m => m.nothingToSteal(name, errorText(r)), '')
       return
     }
     this.loot = String(r.body.loot)
-    this.kind = from.kind
-    status.textContent = `Stole the ${from.kind} panel's credential${from.user === null ? '' : ` (${from.user})`} at ${now()}.`
-    status.className = 'status bad'
+    const user = from.user
+    const time = clock()
+    this.setStatus(m => m.stoleFrom(name, user, time), 'bad')
     this.showHolds(r.body.holds as string[])
     for (const button of this.root.querySelectorAll<HTMLButtonElement>('[data-action]')) {
-      button.disabled = button.dataset.action === 'refresh' && from.kind !== 'jwt'
+      button.disabled = button.dataset.action === 'refresh' && !from.isJwt
     }
   }
 
   showHolds (holds: string[]): void {
-    const list = el(this.root, 'holds')
-    list.replaceChildren(...holds.map(h => { const li = document.createElement('li'); li.textContent = h; return li }))
+    el(this.root, 'holds').replaceChildren(...holds.map(h => { const li = document.createElement('li'); li.textContent = h; return li }))
   }
 
   async replay (action: string): Promise<void> {
@@ -247,18 +322,35 @@ class Attacker {
     const r = await send('POST', '/demo/attack', { body: { loot: this.loot, action } })
     const b = r.body as { method?: string, path?: string, status?: number, storeOps?: string | null, latencyMs?: number, body?: unknown, holds?: string[] }
     const result = { status: b.status ?? r.status, ms: b.latencyMs ?? r.ms, ops: b.storeOps ?? null }
-    logRow(el(this.root, 'log'), b.method ?? 'POST', b.path ?? '/demo/attack', result)
+    const request = `${b.method ?? 'POST'} ${b.path ?? '/demo/attack'}`
+    logRow(el(this.root, 'log'), request, result)
     el(this.root, 'response').textContent = `${result.status} ${pretty(b.body ?? r.body)}`
-    const status = el(this.root, 'status')
-    status.textContent = `${b.method ?? ''} ${b.path ?? ''}: ${result.status} ${result.status < 400 ? 'accepted: the server cannot tell the attacker from the user' : errorText({ ...r, body: b.body })}.`
-    status.className = `status ${result.status < 400 ? 'bad' : 'ok'}`
+    const code = errorText({ status: result.status, body: b.body ?? r.body })
+    this.setStatus(result.status < 400 ? m => m.replayAccepted(request, result.status) : m => m.replayRefused(request, result.status, code), result.status < 400 ? 'bad' : 'ok')
     if (b.holds !== undefined) this.showHolds(b.holds)
+  }
+
+  clear (): void {
+    this.loot = null
+    this.setStatus(m => m.attackerIdle, '')
+    this.showHolds([])
+    el(this.root, 'log').replaceChildren()
+    el(this.root, 'response').textContent = '–'
+    for (const button of this.root.querySelectorAll<HTMLButtonElement>('[data-action]')) button.disabled = true
   }
 }
 
+const CHANGE_LABELS: Record<string, (user: string, body: { role?: string } | undefined) => Msg> = {
+  role: (user, body) => m => m.eventRole(user, body?.role ?? '?'),
+  disable: user => m => m.eventDisable(user),
+  enable: user => m => m.eventEnable(user),
+  password: user => m => m.eventPassword(user),
+  revoke: user => m => m.eventRevoke(user)
+}
+
 class AdminStrip {
-  private token: string | null = null
-  private readonly result = byId('admin-result')
+  token: string | null = null
+  readonly result = byId('admin-result')
   private readonly target = byId<HTMLSelectElement>('admin-target')
 
   constructor () {
@@ -270,46 +362,107 @@ class AdminStrip {
     byId('admin-revoke').addEventListener('click', () => { run(this.change('revoke')) })
   }
 
-  /** The admin's own login: JWT with the refresh token in the body, so it never touches the panels' cookies. */
+  /** The admin's own login: JWT with the refresh token in the body, so it never touches the columns' cookies. */
   private async adminToken (): Promise<string | null> {
     if (this.token !== null) return this.token
-    const r = await send('POST', '/jwt/login', { body: { username: 'admin', password: 'admin-password', transport: 'body' }, cookies: false })
+    const jwt = columns.find(c => c.isJwt)?.mount.name ?? 'jwt'
+    const r = await send('POST', `/${jwt}/login`, { body: { username: 'admin', password: 'admin-password', transport: 'body' }, cookies: false })
     this.token = r.status === 200 ? String(r.body.access_token) : null
     return this.token
   }
 
-  async change (change: string, body?: object): Promise<void> {
+  async change (change: string, body?: { role?: string, password?: string }): Promise<void> {
     const user = this.target.value
+    const label = (CHANGE_LABELS[change] ?? (() => () => change))(user, body)
     let r: Result | null = null
     for (let attempt = 0; attempt < 2; attempt++) {
       const token = await this.adminToken()
-      if (token === null) { this.result.textContent = 'The admin cannot log in (is the JWT strategy mounted?).'; return }
+      if (token === null) { sayKey(this.result, 'adminNoLogin'); return }
       r = await send('POST', `/admin/users/${encodeURIComponent(user)}/${change}`, { ...(body === undefined ? {} : { body }), bearer: token, cookies: false })
       if (r.status !== 401) break
       this.token = null // expired or revoked: log the admin in again once
     }
     if (r === null) return
-    if (r.status === 200) {
-      const affected = Object.entries(r.body.loginsAffected as Record<string, number>).map(([k, v]) => `${k}: ${v}`).join(', ')
-      this.result.textContent = `${now()} ${change} ${user}: done (version ${String(r.body.user.version)}, disabled ${String(r.body.user.disabled)}, role ${String(r.body.user.role)}; logins affected: ${affected}). Now try the panels.`
-    } else {
-      this.result.textContent = `${now()} ${change} ${user}: ${r.status} ${errorText(r)}`
+    const done = r
+    if (done.status !== 200) {
+      say(this.result, m => m.adminFailed(label(m), done.status, errorText(done)))
+      return
     }
-    await Promise.all([sessionPanel.refreshViews(), jwtPanel.refreshViews()])
+    const at = performance.now()
+    const affected = Object.entries(done.body.loginsAffected as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ')
+    const version = Number(done.body.user.version)
+    say(this.result, m => m.adminDone(label(m), version, affected))
+    if (change !== 'enable') {
+      const event: WatchEvent = { label, kind: change as WatchEvent['kind'], at, ...(change === 'role' ? { newRole: body?.role ?? '' } : {}) }
+      for (const column of columns) column.adminEvent(user, event)
+    }
+    await Promise.all(columns.map(async c => { await c.refreshViews() }))
   }
 }
 
-const sessionPanel = new Panel('session')
-const jwtPanel = new Panel('jwt')
+async function reset (): Promise<void> {
+  const r = await send('POST', '/demo/reset')
+  if (r.status !== 200) {
+    say(admin.result, m => m.resetFailed(r.status, errorText(r)))
+    return
+  }
+  admin.token = null
+  attacker.clear()
+  for (const column of columns) column.clear()
+  const users = (r.body.reset as string[]).join(', ')
+  say(admin.result, m => m.resetDone(users))
+  await Promise.all(columns.map(async c => { await c.refreshViews() }))
+}
+
+function setLang (next: Lang): void {
+  lang = next
+  document.documentElement.lang = next
+  byId<HTMLSelectElement>('lang').value = next
+  retranslate(t())
+  document.title = t().pageTitle
+  keepLang(next)
+  document.dispatchEvent(new CustomEvent('svj:lang', { detail: { lang: next } }))
+}
+
+interface StoryPlayerModule { mountStoryPlayer: (element: HTMLElement, options: { lang: Lang, mounts: MountInfo[] }) => void }
+// Optional: another part of the page; a variable specifier keeps the typecheck from requiring it.
+const STORY_PLAYER = './story-player.js'
+
+const columns: Column[] = []
 const attacker = new Attacker()
-new AdminStrip() // eslint-disable-line no-new
+const admin = new AdminStrip()
+
+translateTree(document.body)
+setLang(lang)
+byId<HTMLSelectElement>('lang').addEventListener('change', ev => { setLang((ev.target as HTMLSelectElement).value === 'ko' ? 'ko' : 'en') })
+byId('reset').addEventListener('click', () => { run(reset()) })
 
 run((async () => {
   const r = await send('GET', '/demo/info')
-  if (r.status !== 200) { byId('server-info').textContent = 'This server does not run in DEMO_MODE.'; return }
+  if (r.status !== 200) { sayKey(byId('server-info'), 'notDemo'); return }
   const info = r.body as Info
-  byId('server-info').textContent = `store: ${info.store} · JWT revocation mode: ${info.jwtRevocation} (one per server; restart with JWT_REVOCATION=denylist or version to compare) · access token TTL ${info.accessTtlSec} s · session idle TTL ${info.sessionIdleTtlSec} s${info.maxSessionsPerUser > 0 ? ` · max ${info.maxSessionsPerUser} logins per user` : ''}`
-  el(jwtPanel.root, 'mode').textContent = `revocation mode: ${info.jwtRevocation}`
-  document.title = `Session vs JWT (${info.jwtRevocation})`
-  await Promise.all([sessionPanel.refreshViews(), jwtPanel.refreshViews()])
+  say(byId('server-info'), m => m.serverInfo(info.store, info.accessTtlSec, info.sessionIdleTtlSec, info.maxSessionsPerUser))
+  // One scale for every timeline, so their windows compare at a glance: the longest access token life
+  // plus the clock tolerance and a second, at most 40 s.
+  const longest = Math.max(0, ...info.mounts.map(m => m.accessTtlSec ?? 0))
+  const scaleSec = Math.min(40, Math.max(3, Math.ceil(longest + info.clockToleranceSec + 1)))
+  const template = byId<HTMLTemplateElement>('column-template')
+  const main = byId('columns')
+  for (const mount of info.mounts) {
+    const column = new Column(mount, template, scaleSec, info.clockToleranceSec)
+    columns.push(column)
+    main.append(column.root)
+  }
+  main.dataset.count = String(Math.min(4, columns.length))
+  retranslate(t())
+  await Promise.all(columns.map(async c => { await c.refreshViews() }))
+  const slot = document.querySelector<HTMLElement>('[data-role="story-player"]')
+  // Asked first, so a build without the player makes no failed module load (a 404 is an answer, not a
+  // failure). A GET, not a HEAD: Chromium counts a HEAD's 404 as an aborted request.
+  const player = await fetch(STORY_PLAYER).catch(() => null)
+  if (slot !== null && player?.ok === true) {
+    (import(STORY_PLAYER) as Promise<StoryPlayerModule>)
+      .then(module => { module.mountStoryPlayer(slot, { lang, mounts: info.mounts }) })
+      .catch((err: unknown) => { console.error(err) })
+  }
 })())
