@@ -31,7 +31,8 @@ export function createJwtStrategy (deps: StrategyDeps): Strategy {
   // `__Secure-` makes browsers refuse the cookie without Secure; `__Host-` is impossible with Path=/jwt.
   const cookie = { plain: 'rt', secure: '__Secure-rt' }
   const cookieName = config.cookieSecure === true ? cookie.secure : cookie.plain
-  // Path=/jwt: the refresh token never travels with API or session requests, only to refresh/logout.
+  // Path=/jwt: the refresh token never travels with session requests or other mounts'; it does ride along
+  // with this mount's /jwt/api requests (a path covers its subpaths), where nothing reads it (README).
   const cookieOptions = { httpOnly: true, sameSite: 'strict' as const, path: `/${name}`, secure: config.cookieSecure === true }
 
   // Registered in every scope that authenticates with JWTs (/jwt and /admin): `request.server.jwt` is
