@@ -60,7 +60,7 @@ const en = {
   promiseOther: 'A mount this page does not describe.',
   explainTitle: 'Why',
   explainSession: 'The session cookie is HttpOnly: the browser sends it with every request to this site, but document.cookie leaves it out, so script on the page (an XSS payload included) cannot read it. The server keeps the login; deleting the record ends it for every copy of the cookie.',
-  explainJwt: 'The access token is a plain variable of this page: any script here can read it (that is what Steal copies). Anyone can decode header and payload; only the signature needs the key. The refresh token is an HttpOnly cookie whose Path is this mount: it only travels to its refresh and logout.',
+  explainJwt: 'The access token is a plain variable of this page: any script here can read it (that is what Steal copies). Anyone can decode header and payload; only the signature needs the key. The refresh token is an HttpOnly cookie whose Path is this mount: script cannot read it, and it travels only to this mount's routes (its API calls included, where nothing reads it), never to another mount's.',
 
   holdsTitle: 'What the browser holds',
   setCookieLabel: 'Set-Cookie as sent (value redacted)',
@@ -172,7 +172,7 @@ const ko: Messages = {
   promiseOther: '이 페이지가 설명하지 않는 마운트입니다.',
   explainTitle: '설명',
   explainSession: '세션 쿠키는 HttpOnly입니다. 브라우저는 이 사이트로 가는 모든 요청에 쿠키를 보내지만 document.cookie에는 나타나지 않으므로, 페이지의 스크립트(XSS 공격 코드 포함)는 쿠키를 읽을 수 없습니다. 로그인 상태는 서버가 보관하며, 기록을 지우면 어떤 쿠키 사본으로도 더 이상 통하지 않습니다.',
-  explainJwt: '액세스 토큰은 이 페이지의 평범한 변수이므로 페이지의 어떤 스크립트든 읽을 수 있습니다(탈취 버튼이 복사하는 것이 이것입니다). 헤더와 페이로드는 누구나 디코딩할 수 있고, 서명에만 키가 필요합니다. 리프레시 토큰은 Path가 이 마운트로 지정된 HttpOnly 쿠키라서 갱신과 로그아웃 요청에만 전송됩니다.',
+  explainJwt: '액세스 토큰은 이 페이지의 평범한 변수이므로 페이지의 어떤 스크립트든 읽을 수 있습니다(탈취 버튼이 복사하는 것이 이것입니다). 헤더와 페이로드는 누구나 디코딩할 수 있고, 서명에만 키가 필요합니다. 리프레시 토큰은 Path가 이 마운트로 지정된 HttpOnly 쿠키라서 스크립트가 읽을 수 없고, 이 마운트의 경로로만 전송됩니다(이 마운트의 API 호출에도 함께 가지만 서버는 거기서 읽지 않습니다). 다른 마운트로는 가지 않습니다.',
 
   holdsTitle: '브라우저가 가진 것',
   setCookieLabel: '서버가 보낸 Set-Cookie (값은 가림)',
