@@ -21,9 +21,9 @@
  *
  * Reported per run: status counts, cache hits and p50/p99 latency per phase (by send time: before the
  * fault; from the fault until the cache serves again; after), the time from the fault to the first
- * answer that went to Redis or failed (503, or x-auth-store-ops >= 1), from the fault's end to the first
- * cache hit, when each revocation completed, what B answered to every revoked credential afterwards,
- * and B's own log lines saying why its cache stopped serving. The cache's stats (AuthCacheStats) live
+ * answer that failed (503) or was a 200 read from Redis (x-auth-store-ops >= 1), from the fault's end
+ * to the first cache hit, when each revocation completed, what B answered to every revoked credential
+ * afterwards, and B's own log lines saying why its cache stopped serving. The cache's stats (AuthCacheStats) live
  * in the server process and are not exposed over HTTP; those log lines stand in for them.
  *
  * Exit status 1 when a revoked credential got a 200 to a request sent after its revocation completed
@@ -111,7 +111,7 @@ interface RunResult {
   timeline: { loadStart: number, lifted: number, loadEnd: number }
   killed: string | null
   revocations: Revocation[]
-  /** First answer after the fault that went to Redis or failed (503, error, x-auth-store-ops >= 1): when it was sent and answered, what it was. */
+  /** First answer after the fault that failed (503, error) or was a 200 read from Redis (x-auth-store-ops >= 1): when it was sent and answered, what it was. */
   firstDegraded: { sentMs: number, doneMs: number, status: number, ops: number } | null
   /** First cache hit (200, x-auth-store-ops 0) sent after the fault ended and after that answer; null: never within the bound. */
   cacheBack: { sentMs: number, doneMs: number, afterLiftMs: number } | null
@@ -153,7 +153,11 @@ function phaseStats (recs: Rec[]): PhaseStats {
   return { requests: recs.length, status, hits, hitShare: ok === 0 ? 0 : round(hits / ok), latencyMs: summarize(recs.map(r => r.done - r.sent)) }
 }
 
-const degraded = (r: Rec): boolean => r.status === 0 || r.status === 503 || r.ops >= 1
+/**
+ * An answer that shows the cache not serving: a failure, or a 200 that went to Redis. Refusals are left
+ * out: refusing an ended session also reads its end marker (sess-end:), which is never cached.
+ */
+const degraded = (r: Rec): boolean => r.status === 0 || r.status === 503 || (r.status === 200 && r.ops >= 1)
 
 /** The first degraded answer after the fault and the first cache hit after it (and after the fault ended), in answer order. */
 function recovery (recs: Rec[], faultAt: number, liftedAt: number): { first: Rec | null, back: Rec | null } {
@@ -492,7 +496,7 @@ function markdown (runs: RunResult[], meta: Record<string, unknown>): string {
     '',
     ...Object.entries(FAULTS).map(([name, what]) => `- \`${name}\`: ${what}.`),
     '',
-    'Times are in ms from the start of the fault. **first degraded**: the first answer to a request sent after the fault that went to Redis or failed (x-auth-store-ops >= 1, 503 or a network error): when it was sent / answered. **cache back**: the first cache hit (200 with x-auth-store-ops 0) sent after the fault ended and after that answer, in ms after the fault ended (for `kill`, the fault ends with the kill). **revoked**: when the revocations completed (their answer reached this script), and how many of them before the cache was back. **revoked creds after revocation**: B\'s answers to requests with any credential revoked so far in this mode, sent after its revocation completed; **200 must be 0** (exit status 1 otherwise). Phases by send time: *normal* before the fault, *degraded* from the fault to the first cache hit after it, *recovered* after. hits: share of the 200s answered from the cache.',
+    'Times are in ms from the start of the fault. **first degraded**: the first answer to a request sent after the fault that failed (503, network error) or was a 200 read from Redis (x-auth-store-ops >= 1; 401s are left out, since refusing an ended session reads its uncached end marker): when it was sent / answered. **cache back**: the first cache hit (200 with x-auth-store-ops 0) sent after the fault ended and after that answer, in ms after the fault ended (for `kill`, the fault ends with the kill). **revoked**: when the revocations completed (their answer reached this script), and how many of them before the cache was back. **200 while revoking**: 200s to a credential whose revocation was sent but not yet answered (allowed: the revocation had not completed; in a stall it waits for Redis). **revoked creds after revocation**: B\'s answers to requests with any credential revoked so far in this mode, sent after its revocation completed; **200 must be 0** (exit status 1 otherwise). Phases by send time: *normal* before the fault, *degraded* from the fault to the first cache hit after it, *recovered* after. hits: share of the 200s answered from the cache.',
     '',
     '| mode | fault | first degraded sent / answered | cache back after fault end | revoked at | revoked before cache back | revoked creds after revocation | 200 to revoked (must be 0) | 200 while revoking | req/s | B\'s log (cache stopped serving) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
@@ -502,7 +506,7 @@ function markdown (runs: RunResult[], meta: Record<string, unknown>): string {
     const backCell = r.cacheBack === null ? `**NEVER** (> ${RECOVERY_BOUND_MS})` : String(r.cacheBack.afterLiftMs)
     const revokedCell = r.revocations.map(v => v.doneMs === null ? 'FAILED' : `+${v.doneMs}`).join(', ')
     const answers = Object.entries(r.revokedAnswers).map(([k, v]) => `${k}: ${v}`).join(', ') || '-'
-    const log = r.cacheLog.map(l => `+${l.atMs} ${l.reason}`).join('; ') || '-'
+    const log = r.cacheLog.map(l => `+${l.atMs} ${l.reason.replace(/(\d+)\.\d+ ms/g, '$1 ms')}`).join('; ') || '-'
     lines.push(`| ${r.mode} | ${r.fault} | ${degradedCell} | ${backCell} | ${revokedCell} | ${r.revocationsBeforeCacheBack}/${r.revocations.length} | ${answers} | **${r.acceptedAfterRevocation}** | ${r.acceptedWhileRevoking} | ${r.rps} | ${log} |`)
   }
   lines.push('', '## Phases', '', '| mode | fault | phase | requests | 200 | hits | 401 | 503 | other | p50 ms | p99 ms | max ms |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
