@@ -159,11 +159,16 @@ function phaseStats (recs: Rec[]): PhaseStats {
  */
 const degraded = (r: Rec): boolean => r.status === 0 || r.status === 503 || (r.status === 200 && r.ops >= 1)
 
-/** The first degraded answer after the fault and the first cache hit after it (and after the fault ended), in answer order. */
-function recovery (recs: Rec[], faultAt: number, liftedAt: number): { first: Rec | null, back: Rec | null } {
+/**
+ * The first degraded answer after the fault and the first cache hit after it (and after the fault
+ * ended), in answer order, among the credentials that stay valid throughout the run (`valid`): a
+ * revoked one reads uncached keys or waits for Redis whatever the cache does.
+ */
+function recovery (recs: Rec[], faultAt: number, liftedAt: number, valid: Set<number>): { first: Rec | null, back: Rec | null } {
   let first: Rec | null = null
   let back: Rec | null = null
   for (const r of recs) {
+    if (!valid.has(r.cred)) continue
     if (first === null) {
       if (r.sent >= faultAt && degraded(r)) first = r
       continue
@@ -303,6 +308,7 @@ async function runFault (setup: ModeSetup, fault: Fault, faultIndex: number, con
   const victims = live.slice(0, REVOKED_PER_FAULT)
   if (victims.length < REVOKED_PER_FAULT) throw new Error('not enough live credentials left')
   const canary = live.at(-1)!
+  const valid = new Set(live.slice(REVOKED_PER_FAULT).map(c => c.index))
   if (!await waitServing(b, path, canary)) failures.push('B was not serving from its cache before the run')
   const logFrom = setup.cacheLog.length
 
@@ -348,7 +354,7 @@ async function runFault (setup: ModeSetup, fault: Fault, faultIndex: number, con
   // Recovery: until a cache hit sent after the fault ended (and after B went to Redis), within the bound.
   let back: Rec | null = null
   while (performance.now() - liftedAt < RECOVERY_BOUND_MS) {
-    back = recovery(load.recs, faultAt, liftedAt).back
+    back = recovery(load.recs, faultAt, liftedAt, valid).back
     if (back !== null) break
     await sleep(25)
   }
@@ -357,7 +363,7 @@ async function runFault (setup: ModeSetup, fault: Fault, faultIndex: number, con
   await load.stop()
   const loadEnd = performance.now()
   const recs = load.recs
-  const { first, back: cacheBack } = recovery(recs, faultAt, liftedAt)
+  const { first, back: cacheBack } = recovery(recs, faultAt, liftedAt, valid)
 
   for (const r of revocations) if (r.doneMs === null) failures.push(`the revocation of ${r.username} (${r.event}) never completed (last answer ${r.lastStatus})`)
   if (cacheBack === null) failures.push(`B's cache did not serve again within ${RECOVERY_BOUND_MS} ms of the fault's end`)
@@ -496,7 +502,7 @@ function markdown (runs: RunResult[], meta: Record<string, unknown>): string {
     '',
     ...Object.entries(FAULTS).map(([name, what]) => `- \`${name}\`: ${what}.`),
     '',
-    'Times are in ms from the start of the fault. **first degraded**: the first answer to a request sent after the fault that failed (503, network error) or was a 200 read from Redis (x-auth-store-ops >= 1; 401s are left out, since refusing an ended session reads its uncached end marker): when it was sent / answered. **cache back**: the first cache hit (200 with x-auth-store-ops 0) sent after the fault ended and after that answer, in ms after the fault ended (for `kill`, the fault ends with the kill). **revoked**: when the revocations completed (their answer reached this script), and how many of them before the cache was back. **200 while revoking**: 200s to a credential whose revocation was sent but not yet answered (allowed: the revocation had not completed; in a stall it waits for Redis). **revoked creds after revocation**: B\'s answers to requests with any credential revoked so far in this mode, sent after its revocation completed; **200 must be 0** (exit status 1 otherwise). Phases by send time: *normal* before the fault, *degraded* from the fault to the first cache hit after it, *recovered* after. hits: share of the 200s answered from the cache.',
+    'Times are in ms from the start of the fault. **first degraded**: the first answer to a request sent after the fault, with a credential that stays valid throughout the run, that failed (503, network error) or was a 200 read from Redis (x-auth-store-ops >= 1): when it was sent / answered (revoked credentials are left out: refusing an ended session reads its uncached end marker, so their answers go to Redis whatever the cache does). **cache back**: the first cache hit (200 with x-auth-store-ops 0, valid credential) sent after the fault ended and after that answer, in ms after the fault ended (for `kill`, the fault ends with the kill). **revoked**: when the revocations completed (their answer reached this script), and how many of them before the cache was back. **200 while revoking**: 200s to a credential whose revocation was sent but not yet answered (allowed: the revocation had not completed; in a stall it waits for Redis). **revoked creds after revocation**: B\'s answers to requests with any credential revoked so far in this mode, sent after its revocation completed; **200 must be 0** (exit status 1 otherwise). Phases by send time: *normal* before the fault, *degraded* from the fault to the first cache hit after it, *recovered* after. hits: share of the 200s answered from the cache.',
     '',
     '| mode | fault | first degraded sent / answered | cache back after fault end | revoked at | revoked before cache back | revoked creds after revocation | 200 to revoked (must be 0) | 200 while revoking | req/s | B\'s log (cache stopped serving) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
