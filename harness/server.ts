@@ -72,6 +72,8 @@ export interface StartOptions {
   /** Extra node flags for the server process (e.g. --cpu-prof). */
   nodeArgs?: string[]
   readyTimeoutMs?: number
+  /** Called with every complete output line (stdout and stderr), as it arrives: for lines that `output()`'s last 50 would lose. */
+  onLine?: (line: string) => void
 }
 
 /** Children to kill if this process exits first; one 'exit' listener for all of them (a bench starts a dozen). */
@@ -140,6 +142,7 @@ export async function startServer (options: StartOptions): Promise<ServerProcess
     partial[stream] = split.pop() ?? ''
     for (const line of split) {
       if (line === '') continue
+      options.onLine?.(line)
       lines.push(line)
       if (/"level":(50|60)/.test(line) && errors.length < 20) errors.push(line.slice(0, 2000))
     }
