@@ -5,6 +5,16 @@ import { ConfigError } from '../config/config-error.js'
 import { StoreUnavailableError, type ConditionalWrite, type KvStore } from './kv-store.js'
 import { RedisKvStore } from './redis-store.js'
 
+/**
+ * The event loop's pulse: a timer every PULSE_MS. A pulse later than LATE_PULSE_MS means the process was
+ * paused or its loop blocked (a long GC, CPU starvation, SIGSTOP): invalidations may have reached the
+ * socket meanwhile and not been handled yet, and on waking Node may run a waiting request before them.
+ * So after a late pulse nothing is served from the cache until a heartbeat sent after it has come back
+ * (messages on one connection arrive in order: every invalidation sent before it has been handled).
+ */
+const PULSE_MS = 20
+const LATE_PULSE_MS = 50
+
 /** Where Redis sends the invalidations of a tracking client that redirects them (RESP2 two-connection mode). */
 const INVALIDATE_CHANNEL = '__redis__:invalidate'
 
@@ -42,6 +52,8 @@ export interface AuthCacheStats {
   invalidations: number
   /** Times the whole cache was dropped (channel down, heartbeat silence, reconnect, FLUSHDB). */
   drops: number
+  /** Pauses noticed (the event loop's pulse came late); each stops serving until a heartbeat sent after it is back. */
+  pauses: number
   entries: number
   /** Whether a lookup may be answered from the cache right now. */
   serving: boolean
@@ -134,10 +146,14 @@ export class CachedKvStore implements KvStore {
   private readonly inflight = new Map<string, { readers: number, invalidated: boolean }>()
   private readonly timer: NodeJS.Timeout
   private closed = false
-  private readonly counters = { hits: 0, misses: 0, invalidations: 0, drops: 0 }
+  private readonly counters = { hits: 0, misses: 0, invalidations: 0, drops: 0, pauses: 0 }
   /** Called when lookups stop or start being served from the cache (the app logs it). */
   onServingChange: (serving: boolean, reason: string) => void = () => {}
   private lastServing = false
+  private readonly pulse: NodeJS.Timeout
+  private pulseAt = performance.now()
+  /** When the latest pause was noticed (performance.now()); the cache serves again once a heartbeat sent after it is back. */
+  private resumedAt = 0
   /** Settles when tracking is first armed, or with the reason Redis refused it. */
   private firstArm: { promise: Promise<void>, resolve: () => void, reject: (err: Error) => void }
 
@@ -166,6 +182,19 @@ export class CachedKvStore implements KvStore {
     reader.client.on('ready', () => { this.arm().catch(() => {}) })
     this.timer = setInterval(() => { this.beat() }, this.heartbeatMs)
     this.timer.unref()
+    this.pulse = setInterval(() => { this.checkPulse(true) }, PULSE_MS)
+    this.pulse.unref()
+  }
+
+  /** A late pulse (see PULSE_MS) marks a pause: serving waits for a heartbeat sent after it. */
+  private checkPulse (tick: boolean): void {
+    const now = performance.now()
+    if (now - this.pulseAt > LATE_PULSE_MS && this.resumedAt < this.pulseAt) {
+      this.resumedAt = now
+      this.counters.pauses++
+      this.beat()
+    }
+    if (tick) this.pulseAt = now
   }
 
   /** Names of the two connections this instance opens (CLIENT LIST shows them; the tests kill them by name). */
@@ -218,6 +247,7 @@ export class CachedKvStore implements KvStore {
    */
   private serving (now: number): boolean {
     if (!this.armed) return this.report(false, 'not armed')
+    if (this.confirmedAt < this.resumedAt) return this.report(false, 'the process was paused: waiting for a heartbeat sent after it')
     if (now - this.confirmedAt > this.silenceMs) {
       if (this.lru.size > 0 || this.inflight.size > 0) this.drop()
       return this.report(false, `no heartbeat back for ${now - this.confirmedAt} ms`)
@@ -329,18 +359,23 @@ export class CachedKvStore implements KvStore {
   /** Whether `getMany(keys)` would be answered now without a store round trip (x-auth-store-ops). */
   cached (keys: string[]): boolean {
     const now = Date.now()
+    this.checkPulse(false)
     return keys.length > 0 && keys.every(isCachedKey) && this.serving(performance.now()) && keys.every(k => this.lru.peek(k, now) !== undefined)
   }
 
   async get (key: string): Promise<string | null> {
-    if (!isCachedKey(key) || !this.serving(performance.now())) return await this.inner.get(key)
+    if (!isCachedKey(key)) return await this.inner.get(key)
+    this.checkPulse(false)
+    if (!this.serving(performance.now())) return await this.inner.get(key)
     const [value = null] = await this.getMany([key])
     return value
   }
 
   async getMany (keys: string[]): Promise<Array<string | null>> {
+    if (keys.length === 0 || !keys.every(isCachedKey)) return await this.inner.getMany(keys)
+    this.checkPulse(false)
     const now = Date.now()
-    if (keys.length === 0 || !keys.every(isCachedKey) || !this.serving(performance.now())) return await this.inner.getMany(keys)
+    if (!this.serving(performance.now())) return await this.inner.getMany(keys)
     const values: Array<string | null> = new Array(keys.length).fill(null)
     const missing: number[] = []
     keys.forEach((key, i) => {
@@ -434,6 +469,7 @@ export class CachedKvStore implements KvStore {
   async close (): Promise<void> {
     this.closed = true
     clearInterval(this.timer)
+    clearInterval(this.pulse)
     this.armed = false
     this.lru.clear()
     this.subscriber.disconnect()
