@@ -313,3 +313,7 @@ run((async () => {
   document.title = `Session vs JWT (${info.jwtRevocation})`
   await Promise.all([sessionPanel.refreshViews(), jwtPanel.refreshViews()])
 })())
+
+// Story player (branch h-stories; the lead reconciles this with the page rewrite): mounted on #stories.
+const storiesRoot = document.getElementById('stories')
+if (storiesRoot !== null) run(Promise.all([import('./story-player.js'), send('GET', '/demo/info')]).then(([player, info]) => { if (info.status === 200) player.mountStoryPlayer(storiesRoot, { lang: 'en', mounts: info.body.mounts }) }))
