@@ -43,6 +43,8 @@ function h<K extends keyof HTMLElementTagNameMap> (tag: K, attrs: Record<string,
   return e
 }
 
+/** The runner's labels end in a colon ("expected:"); a table header does not. */
+const noColon = (s: string): string => s.replace(/:\s*$/, '')
 const pretty = (v: unknown): string => typeof v === 'string' ? v : JSON.stringify(v, null, 2)
 const isText = (v: ColumnResult | Text): v is Text => 'en' in v && 'ko' in v
 
@@ -170,7 +172,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     const b = x.bytes
     const parts: Array<Node | string | null> = [
       h('p', { class: 'sp-actor' }, W.actors[x.actor] ?? x.actor),
-      h('pre', { class: 'sp-req', 'aria-label': W.request }, req.join('\n')),
+      h('pre', { class: 'sp-req', 'aria-label': W.request, tabindex: '0' }, req.join('\n')),
       // A replay's own answer is what counts; the page's POST /demo/attack merely carried it.
       h('p', { class: `sp-res ${x.replayed !== undefined ? 'muted' : x.status < 400 ? 'ok' : 'bad'}` }, `→ ${res}`)
     ]
@@ -179,7 +181,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
       parts.push(h('p', { class: `sp-res ${r.status < 400 ? 'ok' : 'bad'}` }, `${W.replayedAs} ${r.method} ${r.path} → ${r.status}${r.error === null ? '' : ` ${r.error}`}${r.storeOps === null ? '' : ` · ${W.storeOps} ${r.storeOps}`}`))
     }
     const resText = pretty(x.response)
-    if (resText !== '') parts.push(h('details', {}, h('summary', {}, W.response), h('pre', { class: 'sp-body' }, resText)))
+    if (resText !== '') parts.push(h('details', {}, h('summary', {}, W.response), h('pre', { class: 'sp-body', tabindex: '0' }, resText)))
     parts.push(h('p', { class: 'sp-wire', 'data-role': 'sp-wire' }, `${W.wire}: ${W.wireLine(b.reqHead + b.reqBody, b.reqHead, b.reqBody, b.resHead + b.resBody, b.resHead, b.resBody)}`))
     return h('div', { class: 'sp-exchange' }, ...parts)
   }
@@ -198,7 +200,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     }
     if (lines.length === 0) lines.push(W.holdsNothing)
     if (snap.loot.length > 0) lines.push(`${W.attackerHolds} ${snap.loot.join(', ')}`)
-    return h('div', { class: 'sp-block' }, h('h5', {}, W.holds), h('pre', { class: 'sp-holds', 'data-role': 'sp-holds', 'data-mode': col.mount.name }, lines.join('\n')))
+    return h('div', { class: 'sp-block' }, h('h5', {}, W.holds), h('pre', { class: 'sp-holds', 'data-role': 'sp-holds', 'data-mode': col.mount.name, tabindex: '0', 'aria-label': `${W.holds} /${col.mount.name}` }, lines.join('\n')))
   }
 
   function verdictView (col: ColumnState, observed: { outcome: string, detail: Text }): HTMLElement {
@@ -247,7 +249,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
         }
         if (snap !== undefined) {
           cell.append(holdsView(col, snap))
-          cell.append(h('div', { class: 'sp-block' }, h('h5', {}, W.keeps, ' ', h('small', {}, `GET /${col.mount.name}/demo/inspect`)), h('pre', { class: 'sp-keeps', 'data-role': 'sp-keeps', 'data-mode': col.mount.name }, snap.keeps)))
+          cell.append(h('div', { class: 'sp-block' }, h('h5', {}, W.keeps, ' ', h('small', {}, `GET /${col.mount.name}/demo/inspect`)), h('pre', { class: 'sp-keeps', 'data-role': 'sp-keeps', 'data-mode': col.mount.name, tabindex: '0', 'aria-label': `${W.keeps} /${col.mount.name}` }, snap.keeps)))
         }
         grid.append(cell)
       }
@@ -268,16 +270,16 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
       }
       const expected = expectedOf(col.mechanism)
       const ok = observed !== undefined && observed.outcome === expected
-      return h('tr', { class: ok ? 'ok' : 'bad' },
+      return h('tr', {},
         h('th', { scope: 'row' }, `/${col.mount.name} (${col.mechanism})`),
         h('td', {}, expected === null ? '?' : outcomeLabel(expected)),
         h('td', {}, observed === undefined ? '–' : `${outcomeLabel(observed.outcome)} (${observed.detail[lang]})`),
-        h('td', { class: 'sp-mark', 'data-role': 'sp-summary-verdict', 'data-mode': col.mount.name, 'data-ok': String(ok) }, ok ? W.ok : W.bad),
+        h('td', { class: `sp-mark ${ok ? 'ok' : 'bad'}`, 'data-role': 'sp-summary-verdict', 'data-mode': col.mount.name, 'data-ok': String(ok) }, ok ? W.ok : W.bad),
         h('td', {}, sw?.why[col.mechanism] ?? ''))
     })
     const l = lw()
     summary.replaceChildren(h('h4', {}, W.summary), h('table', {},
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, W.mode), h('th', { scope: 'col' }, l?.expected ?? W.expectedShort), h('th', { scope: 'col' }, l?.observed ?? W.observedShort), h('th', { scope: 'col' }, '✔/✘'), h('th', { scope: 'col' }, W.why))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, W.mode), h('th', { scope: 'col' }, noColon(l?.expected ?? W.expectedShort)), h('th', { scope: 'col' }, noColon(l?.observed ?? W.observedShort)), h('th', { scope: 'col' }, '✔/✘'), h('th', { scope: 'col' }, W.why))),
       h('tbody', {}, ...rows)))
   }
 
