@@ -141,5 +141,21 @@ t.test('story player: stories 1, 3, 6 and 7 on every mode end as each mode promi
     const verdicts = await page.locator('[data-role=sp-summary-verdict]').evaluateAll(cells => cells.map(c => `${c.getAttribute('data-mode') ?? ''}:${c.getAttribute('data-ok') ?? ''}`))
     t.same(verdicts, ['session:true', 'jwt:true', 'jwt-denylist:true', 'jwt-version:true'], `${slug}: observed as expected on every mode`, { summary: await text(page, '[data-role=sp-summary]') })
   }
+
+  // One mode column instead of all: the role story on /jwt-version alone.
+  await page.selectOption('[data-role=sp-mode]', 'jwt-version')
+  await page.selectOption('[data-role=sp-story]', 'role')
+  await page.click('[data-role=sp-start]')
+  const failed: string[] = []
+  for (let step = 1; ; step++) {
+    await expectText(t, page, '[data-role=sp-counter]', new RegExp(`^Step ${step} of \\d+`), `role on /jwt-version: step ${step} ran`, 20_000)
+    failed.push(...await page.locator('.sp-checks li.bad').allTextContents())
+    if (/The story is over/.test(await text(page, '[data-role=sp-counter]'))) break
+    await page.click('[data-role=sp-next]')
+  }
+  t.same(failed, [], 'role on /jwt-version: every check passed (the admin still logs in at /jwt)')
+  t.equal(await page.locator('[data-role=sp-step] .sp-col[data-mode]:not([data-mode=all])').count(), 1, 'one column')
+  const single = await page.locator('[data-role=sp-summary-verdict]').evaluateAll(cells => cells.map(c => `${c.getAttribute('data-mode') ?? ''}:${c.getAttribute('data-ok') ?? ''}`))
+  t.same(single, ['jwt-version:true'], 'the version mode alone: old token rejected, refresh brings the new role', { summary: await text(page, '[data-role=sp-summary]') })
   t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
 })

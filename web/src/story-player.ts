@@ -315,7 +315,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     render()
     try {
       if (step.once !== undefined) {
-        rec.once = await step.once({ net, cols })
+        rec.once = await step.once({ net, cols, mounts: mounts.map(m => m.mount) })
       } else if (step.each !== undefined) {
         const each = step.each
         await Promise.all(cols.map(async col => {

@@ -6,7 +6,7 @@
  * with the words from /story-words.json, computed from the runner's own `expect` (harness/promises.ts).
  */
 import { errorCodeOf, statusOf, type Net } from './net.js'
-import { tx, type ColumnResult, type ColumnState, type Exchange, type Mechanism, type Text } from './types.js'
+import { tx, type ColumnResult, type ColumnState, type Exchange, type Mechanism, type MountInfo, type Text } from './types.js'
 
 /** A narration line: the player's own, or (preferred) a string of the runner's story words by key. */
 export type Say = Text | { runner: string[], fallback: Text }
@@ -21,6 +21,8 @@ export interface StepContext {
 export interface OnceContext {
   net: Net
   cols: ColumnState[]
+  /** Every mount of the server, also those without a column now (the admin logs in at /jwt). */
+  mounts: MountInfo[]
 }
 
 export interface StepDef {
@@ -203,9 +205,10 @@ export const STORIES: StoryDef[] = [
       {
         say: { runner: ['promotes'], fallback: tx('The admin promotes alice to admin.', '관리자가 alice를 admin으로 올립니다.') },
         // The admin uses its own JWT with the refresh token in the body and no cookies, so alice's cookies stay untouched.
-        async once ({ net, cols }) {
-          const jwtMount = cols.find(c => c.mount.name === 'jwt') ?? cols.find(c => c.mount.kind === 'jwt')
-          const loginPath = `/${jwtMount?.mount.name ?? 'jwt'}/login`
+        async once ({ net, mounts }) {
+          // The default JWT mount (/jwt) is the one the admin routes accept, as on the page's admin strip.
+          const jwtMount = mounts.find(m => m.name === 'jwt') ?? mounts.find(m => m.kind === 'jwt')
+          const loginPath = `/${jwtMount?.name ?? 'jwt'}/login`
           const l = await net.send('POST', loginPath, { body: { ...ADMIN, transport: 'body' }, cookies: false, actor: 'admin' })
           const token = (l.response as { access_token?: unknown } | null)?.access_token
           const x = await net.send('POST', '/admin/users/alice/role', { body: { role: 'admin' }, bearer: typeof token === 'string' ? token : null, cookies: false, actor: 'admin' })
