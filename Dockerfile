@@ -5,6 +5,10 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web
+# The page's story words are generated from the runner's tables (tools/story-words.ts); build stage only.
+COPY demo ./demo
+COPY harness ./harness
+COPY tools ./tools
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim

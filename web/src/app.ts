@@ -7,6 +7,7 @@
 import { initialLang, keepLang, MESSAGES, type Lang, type Messages } from './i18n.js'
 import { say, sayKey, translateTree, retranslate } from './say.js'
 import { Timeline, type WatchEvent } from './timeline.js'
+import { mountStoryPlayer } from './story-player.js'
 
 export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number }
 interface Info { mounts: MountInfo[], store: string, accessTtlSec: number, clockToleranceSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
@@ -424,10 +425,6 @@ function setLang (next: Lang): void {
   document.dispatchEvent(new CustomEvent('svj:lang', { detail: { lang: next } }))
 }
 
-interface StoryPlayerModule { mountStoryPlayer: (element: HTMLElement, options: { lang: Lang, mounts: MountInfo[] }) => void }
-// Optional: another part of the page; a variable specifier keeps the typecheck from requiring it.
-const STORY_PLAYER = './story-player.js'
-
 const columns: Column[] = []
 const attacker = new Attacker()
 const admin = new AdminStrip()
@@ -457,12 +454,5 @@ run((async () => {
   retranslate(t())
   await Promise.all(columns.map(async c => { await c.refreshViews() }))
   const slot = document.querySelector<HTMLElement>('[data-role="story-player"]')
-  // Asked first, so a build without the player makes no failed module load (a 404 is an answer, not a
-  // failure). A GET, not a HEAD: Chromium counts a HEAD's 404 as an aborted request.
-  const player = await fetch(STORY_PLAYER).catch(() => null)
-  if (slot !== null && player?.ok === true) {
-    (import(STORY_PLAYER) as Promise<StoryPlayerModule>)
-      .then(module => { module.mountStoryPlayer(slot, { lang, mounts: info.mounts }) })
-      .catch((err: unknown) => { console.error(err) })
-  }
+  if (slot !== null) mountStoryPlayer(slot, { lang, mounts: info.mounts })
 })())

@@ -60,7 +60,7 @@ const en = {
   promiseOther: 'A mount this page does not describe.',
   explainTitle: 'Why',
   explainSession: 'The session cookie is HttpOnly: the browser sends it with every request to this site, but document.cookie leaves it out, so script on the page (an XSS payload included) cannot read it. The server keeps the login; deleting the record ends it for every copy of the cookie.',
-  explainJwt: 'The access token is a plain variable of this page: any script here can read it (that is what Steal copies). Anyone can decode header and payload; only the signature needs the key. The refresh token is an HttpOnly cookie whose Path is this mount: script cannot read it, and it travels only to this mount's routes (its API calls included, where nothing reads it), never to another mount's.',
+  explainJwt: 'The access token is a plain variable of this page: any script here can read it (that is what Steal copies). Anyone can decode header and payload; only the signature needs the key. The refresh token is an HttpOnly cookie whose Path is this mount: script cannot read it, and it travels only to this mount\'s routes (its API calls included, where nothing reads it), never to another mount\'s.',
 
   holdsTitle: 'What the browser holds',
   setCookieLabel: 'Set-Cookie as sent (value redacted)',

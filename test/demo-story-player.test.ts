@@ -1,0 +1,161 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { chromium, type Page } from 'playwright-core'
+import { PUBLIC_DIR } from '../src/routes/demo-routes.js'
+import { startApp, waitFor } from './helpers/app.js'
+
+/**
+ * The page's story player in a real browser (Debian's Chromium through playwright-core, never a downloaded
+ * one), under the strict CSP: play story 2 (log out, replay the old credential) on every mount side by
+ * side, step by step, and check the verdict of each mode, Back, and the switch to Korean.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+const ARTIFACTS = join(process.cwd(), 'test-artifacts')
+
+/** What logout does to the old credential in each mode: this test's own statement of it (not harness/promises.ts). */
+const EXPECTED: Record<string, RegExp> = {
+  session: /rejected at once/,
+  jwt: /works until exp/,
+  'jwt-denylist': /rejected at once/,
+  'jwt-version': /works until exp/
+}
+
+const found = existsSync(CHROMIUM)
+if (!found && process.env.CI === 'true') {
+  t.fail(`CI=true but no Chromium at ${CHROMIUM}: run .ci/setup-chromium.sh (apt-get install chromium) or set CHROMIUM_PATH`)
+}
+if (!found && process.env.CI !== 'true') {
+  console.error(`\n*** story player test SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH) ***\n`)
+}
+
+async function text (page: Page, selector: string): Promise<string> {
+  return (await page.locator(selector).first().textContent()) ?? ''
+}
+
+async function expectText (t: Test, page: Page, selector: string, pattern: RegExp, message: string, timeoutMs = 8000): Promise<void> {
+  const ok = await waitFor(async () => pattern.test(await text(page, selector)), timeoutMs, 50)
+  t.ok(ok, message, { found: await text(page, selector), wanted: pattern })
+}
+
+/** The server (every mount side by side, 6 s access tokens) and Chromium with a fresh profile, the page under the strict CSP. */
+async function open (t: Test): Promise<{ page: Page, problems: string[] }> {
+  const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: '6s', JWT_CLOCK_TOLERANCE: '0s', DEMO_MODE: 'true' })
+  const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } })
+  t.teardown(async () => {
+    await context.close()
+    rmSync(profile, { recursive: true, force: true })
+  })
+  const page = context.pages()[0] ?? await context.newPage()
+  const problems: string[] = []
+  page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
+  page.on('requestfailed', req => { problems.push(`request failed: ${req.url()}`) })
+  page.on('console', msg => { if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text()) })
+  page.on('request', req => { if (!req.url().startsWith(s.url)) problems.push(`external request: ${req.url()}`) })
+  await page.route(url => url.pathname === '/', async route => {
+    const response = await route.fetch()
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } })
+  })
+  await page.goto(`${s.url}/`)
+  return { page, problems }
+}
+
+t.test('story player: story 2 (logout) on every mode, step by step', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+  t.ok(existsSync(join(PUBLIC_DIR, 'story-player.js')), 'the player is built (npm run build)')
+  t.ok(existsSync(join(PUBLIC_DIR, 'story-words.json')), 'the story words are generated (npm run build runs tools/story-words.ts)')
+  const { page, problems } = await open(t)
+  await expectText(t, page, '[data-role=sp-story]', /Log out, then replay/, 'the player lists the runner\'s stories by their titles')
+  t.equal(await page.locator('link[href="/story-player.css"]').count(), 1, 'the player injected its stylesheet')
+  const modes = await page.locator('[data-role=sp-mode] option').allTextContents()
+  t.same(modes.slice(1), ['/session (session)', '/jwt (jwt-none)', '/jwt-denylist (jwt-denylist)', '/jwt-version (jwt-version)'], 'one mode per side-by-side mount')
+
+  await page.selectOption('[data-role=sp-story]', 'logout')
+  await expectText(t, page, '[data-role=sp-header] h3', /Log out, then replay the old credential/, 'the story\'s title')
+  await expectText(t, page, '[data-role=sp-header] blockquote', /refresh_token is invalidated/, 'the seed passage the story tests')
+
+  await page.click('[data-role=sp-start]')
+  await expectText(t, page, '[data-role=sp-counter]', /^Step 1 of 6$/, 'Start runs step 1')
+  await expectText(t, page, '[data-role=sp-say]', /POST \/demo\/reset/, 'step 1 says the story starts clean with POST /demo/reset')
+  t.match(await text(page, '[data-role=sp-step] .sp-res'), /200/, 'the reset answered 200')
+
+  for (let step = 2; step <= 6; step++) {
+    await page.click('[data-role=sp-next]')
+    // Step 5 polls the JWT copies until their 6 s tokens expire.
+    await expectText(t, page, '[data-role=sp-counter]', new RegExp(`^Step ${step} of 6`), `Next runs step ${step}`, 20_000)
+    if (step === 2) {
+      await expectText(t, page, '[data-role=sp-holds][data-mode=session]', /sid.*HttpOnly.*SameSite=Lax/, 'session: the cookie with its attributes')
+      await expectText(t, page, '[data-role=sp-holds][data-mode=jwt]', /exp in \d s\npayload .*"preferred_username":"alice"/, 'jwt: the decoded token and the seconds to exp')
+      await expectText(t, page, '[data-role=sp-keeps][data-mode=session]', /sess:/, 'session: the record the server keeps')
+      t.match(await text(page, '[data-mode=jwt] [data-role=sp-wire]'), /request \d+ B \(headers \d+ \+ body \d+\) · response \d+ B/, 'bytes on the wire, request and response')
+    }
+  }
+  await expectText(t, page, '[data-role=sp-counter]', /The story is over/, 'the last step ends the story')
+  t.ok(await page.locator('[data-role=sp-next]').isDisabled(), 'Next is disabled at the end')
+  await expectText(t, page, '[data-role=sp-step]', /the old refresh token is refused at once/, 'step 6: the old refresh token is refused')
+  for (const [mode, expected] of Object.entries(EXPECTED)) {
+    t.equal(await page.getAttribute(`[data-role=sp-summary-verdict][data-mode=${mode}]`, 'data-ok'), 'true', `${mode}: observed as expected (summary)`)
+    t.match(await text(page, `[data-role=sp-summary] tr:has([data-mode=${mode}])`), expected, `${mode}: expected ${String(expected)}`)
+  }
+
+  await page.click('[data-role=sp-back]')
+  await expectText(t, page, '[data-role=sp-counter]', /^Step 5 of 6$/, 'Back goes one step back')
+  await expectText(t, page, '[data-role=sp-say]', /old copy is replayed/, 'step 5 again: the replay')
+  for (const mode of Object.keys(EXPECTED)) {
+    t.equal(await page.getAttribute(`[data-role=sp-verdict][data-mode=${mode}]`, 'data-ok'), 'true', `${mode}: ✔ on the judged step`)
+  }
+  t.match(await text(page, '[data-role=sp-verdict][data-mode=jwt]'), /✔ expected: works until exp · observed: works until exp \(accepted \d/, 'jwt-none: accepted until exp, measured')
+
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const section = page.locator('#stories')
+  await section.screenshot({ path: join(ARTIFACTS, 'demo-story-player.png') })
+  if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await section.screenshot({ path: join(process.cwd(), 'docs', 'demo-story-player.png') })
+
+  // What the page's language control does (a string: the test's own lib has no DOM types).
+  await page.evaluate("document.dispatchEvent(new CustomEvent('svj:lang', { detail: { lang: 'ko' } }))")
+  await expectText(t, page, '[data-role=sp-counter]', /^6단계 중 5단계$/, 'Korean: the step counter')
+  await expectText(t, page, '[data-role=sp-say]', /예전 사본을 다시 보냅니다/, 'Korean: the narration')
+  await expectText(t, page, '[data-role=sp-header] h3', /로그아웃/, 'Korean: the runner\'s Korean title')
+  t.match(await text(page, '[data-role=sp-verdict][data-mode=session]'), /즉시 거부/, 'Korean: the outcome labels of the runner')
+
+  t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
+})
+
+t.test('story player: stories 1, 3, 6 and 7 on every mode end as each mode promises', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+  const { page, problems } = await open(t)
+  await expectText(t, page, '[data-role=sp-story]', /Log in and call/, 'the stories are listed')
+  for (const slug of ['login', 'role', 'stolen-access', 'stolen-refresh']) {
+    await page.selectOption('[data-role=sp-story]', slug)
+    await page.click('[data-role=sp-start]')
+    const failed: string[] = []
+    for (let step = 1; ; step++) {
+      await expectText(t, page, '[data-role=sp-counter]', new RegExp(`^Step ${step} of \\d+`), `${slug}: step ${step} ran`, 20_000)
+      failed.push(...await page.locator('.sp-checks li.bad').allTextContents())
+      if (/The story is over/.test(await text(page, '[data-role=sp-counter]'))) break
+      await page.click('[data-role=sp-next]')
+    }
+    t.same(failed, [], `${slug}: every check of every step passed`)
+    const verdicts = await page.locator('[data-role=sp-summary-verdict]').evaluateAll(cells => cells.map(c => `${c.getAttribute('data-mode') ?? ''}:${c.getAttribute('data-ok') ?? ''}`))
+    t.same(verdicts, ['session:true', 'jwt:true', 'jwt-denylist:true', 'jwt-version:true'], `${slug}: observed as expected on every mode`, { summary: await text(page, '[data-role=sp-summary]') })
+  }
+
+  // One mode column instead of all: the role story on /jwt-version alone.
+  await page.selectOption('[data-role=sp-mode]', 'jwt-version')
+  await page.selectOption('[data-role=sp-story]', 'role')
+  await page.click('[data-role=sp-start]')
+  const failed: string[] = []
+  for (let step = 1; ; step++) {
+    await expectText(t, page, '[data-role=sp-counter]', new RegExp(`^Step ${step} of \\d+`), `role on /jwt-version: step ${step} ran`, 20_000)
+    failed.push(...await page.locator('.sp-checks li.bad').allTextContents())
+    if (/The story is over/.test(await text(page, '[data-role=sp-counter]'))) break
+    await page.click('[data-role=sp-next]')
+  }
+  t.same(failed, [], 'role on /jwt-version: every check passed (the admin still logs in at /jwt)')
+  t.equal(await page.locator('[data-role=sp-step] .sp-col[data-mode]:not([data-mode=all])').count(), 1, 'one column')
+  const single = await page.locator('[data-role=sp-summary-verdict]').evaluateAll(cells => cells.map(c => `${c.getAttribute('data-mode') ?? ''}:${c.getAttribute('data-ok') ?? ''}`))
+  t.same(single, ['jwt-version:true'], 'the version mode alone: old token rejected, refresh brings the new role', { summary: await text(page, '[data-role=sp-summary]') })
+  t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
+})
