@@ -341,7 +341,7 @@ export const en = {
       noChromium: (path: string) => `no Chromium at ${path} (apt-get install chromium, or set CHROMIUM_PATH): this story needs a real browser; skipped`,
       noChromiumDetail: 'no Chromium',
       opens: (url: string) => `a real browser (Chromium, the server's strict CSP) opens the demo-only XSS lab ${url}; the lab loads /xss-lab-injected.js on purpose: it plays the attacker's injected script`,
-      strictCsp: (csp: string) => `the lab is served under the strict CSP (${csp === '' ? 'none!' : csp.split(';').slice(0, 2).join(';')}…): no inline script, so the "injected" script is a file`,
+      strictCsp: (csp: string) => `the lab is served under the strict CSP (${csp}): no inline script, so the "injected" script is a file`,
       appLoggedIn: (mount: string, status: string) => `the lab's app logged alice in on ${mount} and called GET ${mount}/api/me → ${status}`,
       localStorage: (list: string) => `injected script reads localStorage: ${list}`,
       memory: (list: string) => `injected script reads page memory (it wrapped fetch before the app ran): ${list}`,

@@ -337,7 +337,7 @@ export const ko: Messages = {
       noChromium: (path: string) => `${path}에 Chromium이 없음 (apt-get install chromium 또는 CHROMIUM_PATH 설정): 이 이야기는 실제 브라우저가 필요해 건너뜀`,
       noChromiumDetail: 'Chromium 없음',
       opens: (url: string) => `실제 브라우저(Chromium, 서버의 엄격한 CSP 적용)가 데모 전용 XSS 실험실 ${url}을 엽니다. 실험실은 /xss-lab-injected.js를 일부러 불러옵니다: 공격자가 주입한 스크립트 역할입니다`,
-      strictCsp: (csp: string) => `실험실은 엄격한 CSP로 제공됨 (${csp === '' ? '없음!' : csp.split(';').slice(0, 2).join(';')}…): 인라인 스크립트가 막히므로 "주입된" 스크립트는 파일임`,
+      strictCsp: (csp: string) => `실험실은 엄격한 CSP로 제공됨 (${csp}): 인라인 스크립트가 막히므로 "주입된" 스크립트는 파일임`,
       appLoggedIn: (mount: string, status: string) => `실험실 앱이 ${mount}에 alice로 로그인하고 GET ${mount}/api/me를 호출 → ${status}`,
       localStorage: (list: string) => `주입된 스크립트가 localStorage에서 읽은 것: ${list}`,
       memory: (list: string) => `주입된 스크립트가 페이지 메모리에서 읽은 것 (앱보다 먼저 fetch를 감쌌음): ${list}`,

@@ -61,7 +61,7 @@ export const tokenStorage: Scenario = {
     await s.pause()
     const response = await page.goto(`${server.url}/xss-lab.html?mount=${mount}`)
     const csp = response?.headers()['content-security-policy'] ?? ''
-    s.check(/script-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), t.strictCsp(csp))
+    s.check(/script-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), t.strictCsp(csp === '' ? '-' : `${csp.split(';').slice(0, 2).join(';')}…`))
     await page.locator('#login button[type=submit]').click()
     await page.locator('#report[data-done="true"]').waitFor({ timeout: 10_000 })
     s.say(t.appLoggedIn(mount, await page.locator('#app-status').getAttribute('data-me') ?? '?'))
