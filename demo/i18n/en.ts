@@ -389,9 +389,10 @@ export const en = {
       layerContentType: 'the JSON-only body rule',
       layerNoBearer: 'no bearer token: a form cannot set Authorization',
       refreshStillWorks: (status: number) => `alice's refresh still works (${status}): the form did not touch her login`,
-      ifAttached: 'each layer on its own: what if the browser had attached the Lax cookie anyway (an old browser, or an attacker on a same-site host)?',
+      ifSameSite: (origin: string) => `each layer on its own: the same page on ${origin}, another port of the API's host. Ports do not make a site: the browser attaches every cookie, Strict too (measured in Chromium)`,
       originLayer: (r: string) => `the Origin check refuses it (${r})`,
-      ifNoOrigin: 'and if no Origin or Sec-Fetch-Site came with it (no browser submits a form so)?',
+      ifNoOrigin: 'and if that request came without Origin and Sec-Fetch-Site (no browser submits a form so)?',
+      realChromium: 'note: the runner\'s browser keeps this SameSite=None cookie; a real Chromium drops SameSite=None without Secure (measured), so the unsafe setting shows the rule, not a browser',
       contentTypeLayer: (r: string) => `the JSON-only body rule refuses it (${r})`,
       detail: (unsafeStatus: number, unsafeStillIn: boolean, safeStatus: number, safeStillIn: boolean) =>
         `defences off: note ${unsafeStatus}, alice ${unsafeStillIn ? 'still logged in' : 'logged out'}; project settings: note ${safeStatus}, alice ${safeStillIn ? 'still logged in' : 'logged out'}`

@@ -385,9 +385,10 @@ export const ko: Messages = {
       layerContentType: 'JSON 전용 본문 규칙',
       layerNoBearer: 'Bearer 토큰 없음: 폼은 Authorization 헤더를 넣을 수 없음',
       refreshStillWorks: (status: number) => `alice의 갱신은 여전히 동작 (${status}): 폼이 로그인에 손대지 못함`,
-      ifAttached: '방어층을 하나씩: 브라우저가 Lax 쿠키를 그래도 붙였다면 (오래된 브라우저, 또는 같은 사이트 호스트의 공격자)?',
+      ifSameSite: (origin: string) => `방어층을 하나씩: 같은 페이지를 ${origin}, 곧 API 호스트의 다른 포트에서 엽니다. 포트가 달라도 같은 사이트이므로 브라우저는 Strict 쿠키까지 모두 붙입니다 (Chromium에서 측정)`,
       originLayer: (r: string) => `Origin 확인이 거부함 (${r})`,
-      ifNoOrigin: '그리고 Origin도 Sec-Fetch-Site도 없이 왔다면 (폼을 그렇게 보내는 브라우저는 없음)?',
+      ifNoOrigin: '그리고 그 요청에 Origin도 Sec-Fetch-Site도 없었다면 (폼을 그렇게 보내는 브라우저는 없음)?',
+      realChromium: '참고: 러너의 브라우저는 이 SameSite=None 쿠키를 보관하지만, 실제 Chromium은 Secure 없는 SameSite=None 쿠키를 버립니다 (측정함). 방어를 끈 설정은 브라우저가 아니라 규칙을 보여 줍니다',
       contentTypeLayer: (r: string) => `JSON 전용 본문 규칙이 거부함 (${r})`,
       detail: (unsafeStatus: number, unsafeStillIn: boolean, safeStatus: number, safeStillIn: boolean) =>
         `방어 꺼짐: 메모 ${unsafeStatus}, alice ${unsafeStillIn ? '로그인 유지' : '로그아웃됨'} / 프로젝트 설정: 메모 ${safeStatus}, alice ${safeStillIn ? '로그인 유지' : '로그아웃됨'}`

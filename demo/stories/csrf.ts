@@ -7,9 +7,12 @@
  * The browser is simulated here, honestly but simply (demo/README.md): a form submission carries
  * `Origin`, `Sec-Fetch-Site: cross-site` and a urlencoded body, as browsers send them, and the jar
  * attaches a cookie to that cross-site POST only when its SameSite allows it: `None` yes, `Lax` (and no
- * attribute, the Lax default) and `Strict` no. Simplifications: the jar does not require `Secure` for
- * `SameSite=None` (Chromium does, and would not even store the unsafe cookie over plain http), and it
- * does not model Chromium's two-minute "Lax allowing unsafe" window for cookies set without SameSite.
+ * attribute, the Lax default) and `Strict` no; from another port of 127.0.0.1 (the same site) every
+ * cookie goes. Measured in Debian's Chromium (demo/README.md): it drops `SameSite=None` without `Secure`
+ * (so a real Chromium would not keep the unsafe cookie at all; the jar does, which is the simplification),
+ * keeps `SameSite=None; Secure` from http://127.0.0.1 and sends it cross-site, sends a cookie set without
+ * SameSite on a cross-site form POST within two minutes of being set (not modelled), and sends even
+ * Strict cookies to a page on another port of the same host.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -33,6 +36,9 @@ function attackerPage (target: string): string {
 
 interface Form { action: string, fields: Record<string, string> }
 
+/** The attacker's page: reached as `origin` (another site) or `sameSiteOrigin` (the API's host, another port). */
+interface Site { origin: string, sameSiteOrigin: string, url: string }
+
 /** The forms of a page, as a browser's form submission sees them (action and hidden inputs). */
 function formsOf (html: string): Form[] {
   return [...html.matchAll(/<form method="post" action="([^"]+)">(.*?)<\/form>/gs)].map(([, action = '', inner = '']) => ({
@@ -41,9 +47,13 @@ function formsOf (html: string): Form[] {
   }))
 }
 
-/** Whether a browser attaches `c` to a cross-site form POST to `path`, and why (the simulated rule). */
-function attachesCrossSite (c: HeldCookie, path: string): { attach: boolean, rule: string } {
+/**
+ * Whether a browser attaches `c` to a form POST to `path` from a page of another site (or, `sameSite`,
+ * of the same site: another port of 127.0.0.1, where every cookie goes, Strict too), and why.
+ */
+function attaches (c: HeldCookie, path: string, sameSiteVisit: boolean): { attach: boolean, rule: string } {
   if (!path.startsWith(String(c.attributes.path ?? '/'))) return { attach: false, rule: `Path=${String(c.attributes.path)}` }
+  if (sameSiteVisit) return { attach: true, rule: 'same site' }
   const sameSite = String(c.attributes.samesite ?? '').toLowerCase()
   if (sameSite === 'none') return { attach: true, rule: 'SameSite=None' }
   if (sameSite === 'strict') return { attach: false, rule: 'SameSite=Strict' }
@@ -51,7 +61,7 @@ function attachesCrossSite (c: HeldCookie, path: string): { attach: boolean, rul
 }
 
 /** The attacker's site: serves the page for whichever API `?target=` names. */
-async function startAttackerSite (): Promise<{ origin: string, url: string, close: () => Promise<void> }> {
+async function startAttackerSite (): Promise<Site & { close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const target = new URL(req.url ?? '/', 'http://x').searchParams.get('target') ?? ''
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
@@ -60,13 +70,13 @@ async function startAttackerSite (): Promise<{ origin: string, url: string, clos
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
   // Served on 127.0.0.1 but named localhost, as a browser would reach it: a site other than 127.0.0.1.
-  return { origin: `http://localhost:${port}`, url: `http://127.0.0.1:${port}`, close: async () => { await new Promise(resolve => server.close(resolve)) } }
+  return { origin: `http://localhost:${port}`, sameSiteOrigin: `http://127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, close: async () => { await new Promise(resolve => server.close(resolve)) } }
 }
 
 interface Submitted { path: string, reply: Reply, attached: string[], withheld: string[] }
 
 /** alice's browser opens the attacker's page and its forms are submitted cross-site, cookies by SameSite. */
-async function visit (s: Story, browser: Actor, site: { origin: string, url: string }, options: { forceCookies?: boolean, noOrigin?: boolean, firstFormOnly?: boolean } = {}): Promise<Submitted[]> {
+async function visit (s: Story, browser: Actor, site: Site, options: { sameSite?: boolean, noOrigin?: boolean, firstFormOnly?: boolean } = {}): Promise<Submitted[]> {
   const t = words()
   const target = `${browser.server.url}${browser.prefix}`
   const html = await (await fetch(`${site.url}/?target=${encodeURIComponent(target)}`)).text()
@@ -78,18 +88,19 @@ async function visit (s: Story, browser: Actor, site: { origin: string, url: str
     const withheld: string[] = []
     const cookies: string[] = []
     for (const c of browser.client.cookies.values()) {
-      const { attach, rule } = attachesCrossSite(c, path)
-      if (attach || (options.forceCookies === true && path.startsWith(String(c.attributes.path ?? '/')))) {
+      const { attach, rule } = attaches(c, path, options.sameSite === true)
+      if (attach) {
         attached.push(`${c.name} (${rule})`)
         cookies.push(`${c.name}=${c.value}`)
       } else withheld.push(`${c.name} (${rule})`)
     }
     await s.pause()
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': browser.client.userAgent ?? '' }
-    if (options.noOrigin !== true) Object.assign(headers, { origin: site.origin, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' })
+    const from = options.sameSite === true ? site.sameSiteOrigin : site.origin
+    if (options.noOrigin !== true) Object.assign(headers, { origin: from, 'sec-fetch-site': options.sameSite === true ? 'same-site' : 'cross-site', 'sec-fetch-mode': 'navigate' })
     const reply = await send(form.action, 'POST', { body: new URLSearchParams(form.fields).toString(), headers, cookie: cookies.join('; ') })
     s.say(t.cookies(attached.join(', ') || t.none, withheld.join(', ') || t.none))
-    browser.printReply('POST', path, reply, t.fromSite(site.origin))
+    browser.printReply('POST', path, reply, t.fromSite(from))
     results.push({ path, reply, attached, withheld })
   }
   return results
@@ -109,11 +120,12 @@ function refusedBy (r: Submitted, kind: 'session' | 'jwt'): string {
 }
 
 /** One setting (unsafe or the project's): log in, open the attacker's page, see what the forms did. */
-async function round (s: Story, server: RunningServer, site: { origin: string, url: string }, unsafe: boolean): Promise<{ note: Submitted | undefined, stillIn: boolean }> {
+async function round (s: Story, server: RunningServer, site: Site, unsafe: boolean): Promise<{ note: Submitted | undefined, stillIn: boolean }> {
   const t = words()
   const browser = s.actor(server, 'aliceBrowser')
   await browser.login(alice)
   s.say(unsafe ? t.unsafeVisit(site.origin) : t.safeVisit(site.origin))
+  if (unsafe && s.kind === 'session') s.say(t.realChromium)
   const [note, logout] = await visit(s, browser, site)
   for (const r of [note, logout]) {
     if (r === undefined) continue
@@ -130,12 +142,13 @@ async function round (s: Story, server: RunningServer, site: { origin: string, u
     stillIn = stillIn && refresh.status === 200
   }
   if (!unsafe && s.kind === 'session') {
-    // Each layer on its own: a browser that attached the Lax cookie anyway, then a request without Origin.
-    s.say(t.ifAttached)
-    const [forced] = await visit(s, browser, site, { forceCookies: true, firstFormOnly: true })
+    // Each layer on its own: the same page on another port of 127.0.0.1 (the same site: every cookie goes),
+    // then that request without Origin and Sec-Fetch-Site.
+    s.say(t.ifSameSite(site.sameSiteOrigin))
+    const [forced] = await visit(s, browser, site, { sameSite: true, firstFormOnly: true })
     s.check(forced !== undefined && errorOf(forced.reply) === 'csrf_rejected', t.originLayer(forced === undefined ? '?' : `${forced.reply.status} ${errorOf(forced.reply)}`))
     s.say(t.ifNoOrigin)
-    const [bare] = await visit(s, browser, site, { forceCookies: true, noOrigin: true, firstFormOnly: true })
+    const [bare] = await visit(s, browser, site, { sameSite: true, noOrigin: true, firstFormOnly: true })
     s.check(bare !== undefined && errorOf(bare.reply) === 'unsupported_media_type', t.contentTypeLayer(bare === undefined ? '?' : `${bare.reply.status} ${errorOf(bare.reply)}`))
   }
   return { note, stillIn }
