@@ -7,6 +7,7 @@ import { newKeyPrefix } from './servers.js'
 import type { RunningServer } from './servers.js'
 import { m, type Messages } from './i18n/index.js'
 import { alice, bob, errorOf, sleep, type AdminActor, type Observation, type Outcome, type Story, type Target } from './story.js'
+import { SECURITY_STORIES } from './stories/index.js'
 
 export interface Expected { outcome: Outcome, why: string }
 
@@ -361,3 +362,5 @@ export const SCENARIOS: Scenario[] = [
     }
   }
 ]
+
+SCENARIOS.push(...SECURITY_STORIES)

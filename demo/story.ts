@@ -17,6 +17,8 @@ export type StoreKind = 'memory' | 'redis'
 export type Outcome =
   | 'works' | 'rejected' | 'until-exp' | 'at-once' | 'until-refresh' | 'old-token-rejected'
   | 'undetected' | 'idle-expiry' | 'silent-refresh' | 'fails-closed' | 'keeps-working' | 'skipped'
+  // The security stories (demo/stories/): where the token is kept, CSRF, a refresh from a new address.
+  | 'cookie-ridden' | 'token-read' | 'forged-unsafe-only' | 'not-exposed' | 'flagged' | 'not-flagged'
 
 /** Matrix wording of each outcome in the chosen language (expected side; observed cells add the measured time). */
 export const outcomeLabel = (o: Outcome): string => m().outcome[o]

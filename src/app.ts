@@ -10,6 +10,7 @@ import { lazyChildLogger } from './plugins/request-logger.js'
 import { securityHeaders } from './plugins/security-headers.js'
 import { adminRoutes } from './routes/admin-routes.js'
 import { demoRoutes } from './routes/demo-routes.js'
+import { demoLabRoutes } from './routes/demo-lab-routes.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
@@ -150,6 +151,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await app.register(healthRoutes(store))
     // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
     if (config.demoMode) await app.register(demoRoutes, { config, strategies, users })
+    if (config.demoMode) await app.register(demoLabRoutes, { config })
 
     for (const strategy of strategies) {
       await app.register(async function strategyScope (scope) {

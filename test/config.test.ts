@@ -213,6 +213,14 @@ t.test('DEMO_MODE: auto is on only for a loopback HOST; remote demo mode needs D
   t.throws(() => loadConfig({ DEMO_MODE: 'sometimes' }), { name: 'ConfigError', message: /DEMO_MODE: expected auto, true or false/ })
 })
 
+t.test('DEMO_UNSAFE_CSRF: only in demo mode on a loopback HOST', async t => {
+  t.equal(loadConfig({}).demoUnsafeCsrf, false, 'off by default')
+  t.equal(loadConfig({ DEMO_UNSAFE_CSRF: 'true' }).demoUnsafeCsrf, true, 'demo mode on 127.0.0.1: allowed')
+  t.throws(() => loadConfig({ DEMO_UNSAFE_CSRF: 'true', DEMO_MODE: 'false' }), { name: 'ConfigError', message: /DEMO_UNSAFE_CSRF: .*DEMO_MODE off/ }, 'outside demo mode: refused')
+  t.throws(() => loadConfig({ DEMO_UNSAFE_CSRF: 'true', HOST: '0.0.0.0', DEMO_MODE: 'true', DEMO_ALLOW_REMOTE: 'true' }), { name: 'ConfigError', message: /DEMO_UNSAFE_CSRF: .*HOST=0\.0\.0\.0/ }, 'a remote demo (DEMO_ALLOW_REMOTE) cannot have it either')
+  t.throws(() => loadConfig({ DEMO_UNSAFE_CSRF: 'maybe' }), { name: 'ConfigError', message: /DEMO_UNSAFE_CSRF/ })
+})
+
 t.test('COOKIE_SECURE: auto stays per request only for a loopback HOST', async t => {
   t.equal(loadConfig({}).cookieSecure, 'auto')
   t.equal(loadConfig({ HOST: '0.0.0.0' }).cookieSecure, true, 'any other HOST: Secure cookies')

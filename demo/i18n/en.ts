@@ -21,7 +21,14 @@ export const en = {
     'silent-refresh': 'refreshed silently',
     'fails-closed': '503 while down',
     'keeps-working': '200 while down',
-    skipped: 'skipped'
+    skipped: 'skipped',
+    // The security stories (demo/stories/).
+    'cookie-ridden': 'not read, but ridden',
+    'token-read': 'token read by script',
+    'forged-unsafe-only': 'forged only if unsafe',
+    'not-exposed': 'not exposed',
+    flagged: 'flagged, still works',
+    'not-flagged': 'not flagged'
   },
   observedUntilExp: (s: number) => `works ${s} s more`,
   observedUntilRefresh: (s: number) => `stale ${s} s, refresh`,
@@ -316,6 +323,106 @@ export const en = {
       failsClosed: (error: string) => `503 ${error} while down, 200 after recovery`,
       keepsWorking: '200 while down (no store needed), refresh 503',
       whileDown: (r: string) => `${r} while down`
+    },
+    // The security stories (demo/stories/): where the token is kept, CSRF off and on, a refresh from a new address.
+    'token-storage': {
+      title: 'Where the client keeps the token: an XSS reads what it can',
+      claim: 'Script injected into the page (XSS) reads anything in localStorage or in page memory; an HttpOnly cookie it cannot read, but every same-origin request it makes carries the cookie.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Safe from XSS (planting malicious JS across sites): when the server sets the cookie\'s httpOnly option, JS cannot access the cookie at all.'
+      } satisfies Seed,
+      why: {
+        session: 'the session id is an HttpOnly cookie: unreadable, but the injected script\'s own requests carry it',
+        'jwt-none': 'the access token is in page memory (and this lab\'s localStorage): script reads it and replays it from anywhere',
+        'jwt-denylist': 'the same in every mode: where the token lives decides, not how it is revoked',
+        'jwt-version': 'the same in every mode: where the token lives decides, not how it is revoked'
+      } satisfies Strategies,
+      noChromium: (path: string) => `no Chromium at ${path} (apt-get install chromium, or set CHROMIUM_PATH): this story needs a real browser; skipped`,
+      noChromiumDetail: 'no Chromium',
+      opens: (url: string) => `a real browser (Chromium, the server's strict CSP) opens the demo-only XSS lab ${url}; the lab loads /xss-lab-injected.js on purpose: it plays the attacker's injected script`,
+      strictCsp: (csp: string) => `the lab is served under the strict CSP (${csp}): no inline script, so the "injected" script is a file`,
+      appLoggedIn: (mount: string, status: string) => `the lab's app logged alice in on ${mount} and called GET ${mount}/api/me → ${status}`,
+      localStorage: (list: string) => `injected script reads localStorage: ${list}`,
+      memory: (list: string) => `injected script reads page memory (it wrapped fetch before the app ran): ${list}`,
+      documentCookie: (value: string) => `injected script reads document.cookie: ${value}`,
+      nothing: 'nothing',
+      empty: '"" (empty)',
+      names: (user: string) => `names ${user}`,
+      browserHolds: (list: string) => `what the browser holds for this site: ${list}`,
+      httpOnlyUnreadable: (names: string) => `the HttpOnly cookie(s) ${names} never appear in document.cookie`,
+      ride: (request: string, status: number, gotToken: boolean) => `injected script rides the cookie: ${request} → ${status}${gotToken ? ', and the answer holds a fresh access token it can read' : ''}`,
+      replays: (status: number) => `the token it read, sent without any cookie (as from the attacker's machine): GET /api/me → ${status}`,
+      noProblems: (list: string) => `no CSP violation or page error${list === '' ? '' : `: ${list}`}`,
+      ridden: (list: string) => `while the script runs it can act as alice: ${list}`,
+      tokenReadDetail: (fromStorage: boolean, fromMemory: boolean, status: number) => `token read from ${[fromStorage ? 'localStorage' : '', fromMemory ? 'page memory' : ''].filter(x => x !== '').join(' and ')}; replayed elsewhere: ${status}`,
+      riddenDetail: (list: string) => `nothing readable; cookie ridden: ${list}`,
+      nothingWorked: 'nothing read, nothing ridden'
+    },
+    csrf: {
+      title: 'CSRF: a form on another site, with the defences off and on',
+      claim: 'A cookie goes wherever the browser sends it, even with a form another site submits. SameSite, an Origin check and JSON-only bodies each stop that; a bearer token in page memory is never sent by a form.',
+      seed: {
+        source: 'JWT access token and refresh token',
+        quote: 'An HttpOnly cookie cannot be reached by client script, so it protects against XSS; but it is only safer than LocalStorage or SessionStorage: an HttpOnly cookie is still open to CSRF.'
+      } satisfies Seed,
+      needs: 'a server with DEMO_UNSAFE_CSRF=true',
+      why: {
+        session: 'with SameSite=None, no Origin check and form bodies the form acts as alice; with the project\'s settings it is refused',
+        'jwt-none': 'the access token is in page memory, which a form cannot send; the refresh cookie is SameSite=Strict and Path=/jwt',
+        'jwt-denylist': 'as jwt-none: the form carries no bearer token',
+        'jwt-version': 'as jwt-none: the form carries no bearer token'
+      } satisfies Strategies,
+      sites: (origin: string) => `the attacker's site is ${origin}: another host than 127.0.0.1, so another site. Its page holds two forms: a note, and logout`,
+      unsafeSetting: 'first a server with DEMO_UNSAFE_CSRF=true (demo mode on loopback only): session cookie SameSite=None, no Origin check, form bodies parsed',
+      projectSetting: 'now the same with the project\'s settings',
+      unsafeVisit: (origin: string) => `alice, logged in, opens ${origin}; its forms post to the API (defences off)`,
+      safeVisit: (origin: string) => `alice, logged in, opens ${origin}; its forms post to the API (the project's settings)`,
+      cookies: (attached: string, withheld: string) => `the browser attaches: ${attached}; withholds: ${withheld}`,
+      none: 'nothing',
+      fromSite: (origin: string) => `(a form on ${origin})`,
+      forged: (path: string, status: number) => `forged: ${path} answered ${status} for alice without her doing anything`,
+      harmless: (path: string, status: number) => `${path} answered ${status}, but no credential came with it: nothing happened`,
+      refused: (path: string, r: string, layers: string) => `refused: ${path} → ${r} (by ${layers})`,
+      layerSameSite: 'SameSite: the browser sent no cookie',
+      layerOrigin: 'the Origin/Sec-Fetch-Site check',
+      layerContentType: 'the JSON-only body rule',
+      layerNoBearer: 'no bearer token: a form cannot set Authorization',
+      refreshStillWorks: (status: number) => `alice's refresh still works (${status}): the form did not touch her login`,
+      ifSameSite: (origin: string) => `each layer on its own: the same page on ${origin}, another port of the API's host. Ports do not make a site: the browser attaches every cookie, Strict too (measured in Chromium)`,
+      originLayer: (r: string) => `the Origin check refuses it (${r})`,
+      ifNoOrigin: 'and if that request came without Origin and Sec-Fetch-Site (no browser submits a form so)?',
+      realChromium: 'note: the runner\'s browser keeps this SameSite=None cookie; a real Chromium drops SameSite=None without Secure (measured), so the unsafe setting shows the rule, not a browser',
+      contentTypeLayer: (r: string) => `the JSON-only body rule refuses it (${r})`,
+      detail: (unsafeStatus: number, unsafeStillIn: boolean, safeStatus: number, safeStillIn: boolean) =>
+        `defences off: note ${unsafeStatus}, alice ${unsafeStillIn ? 'still logged in' : 'logged out'}; project settings: note ${safeStatus}, alice ${safeStillIn ? 'still logged in' : 'logged out'}`
+    },
+    'new-device': {
+      title: 'Flag, don\'t block: a stolen refresh token used from another address',
+      claim: 'Refusing a refresh from a new IP or device would log out every phone that changes networks; the server records it instead, and the device list shows the login\'s owner a flag she can act on.',
+      seed: {
+        source: 'JWT access token and refresh token',
+        quote: 'On a refresh token request, check the user\'s IP address or device, and invalidate the token when unusual activity is detected.'
+      } satisfies Seed,
+      why: {
+        session: 'a session cookie is replayed, never refreshed, and a session request writes nothing it could flag',
+        'jwt-none': 'the refresh from 203.0.113.66 is recorded on its login (no extra store trip) and shown on the device list',
+        'jwt-denylist': 'the same in every mode: the flag lives in the refresh family',
+        'jwt-version': 'the same in every mode: the flag lives in the refresh family'
+      } satisfies Strategies,
+      stealsRefresh: 'malware on alice\'s machine copies her refresh cookie to the attacker (the demo\'s steal tool)',
+      stealsCookie: 'malware on alice\'s machine copies her session cookie to the attacker (the demo\'s steal tool)',
+      attackerRefreshes: 'the attacker refreshes with it from his own machine (203.0.113.66, attacker-laptop/1.0)',
+      attackerCalls: 'the attacker replays it from his own machine (203.0.113.66, attacker-laptop/1.0)',
+      notBlocked: (r: string) => `not blocked: ${r} (blocking would refuse a phone on a new network just the same)`,
+      victimLooks: 'later alice opens her device list',
+      device: (ua: string, ip: string, flags: string) => `login ${ua} from ${ip}: ${flags === '' ? 'no flag' : `flagged: ${flags}`}`,
+      nothingToSee: 'nothing tells alice; she ends her login anyway (the story checks what that does to the copy)',
+      endsIt: 'alice does not recognise 203.0.113.66 and ends that login',
+      ended: (status: number) => `the login is ended (${status})`,
+      attackerOut: (status: number) => `the attacker's copy is dead (${status})`,
+      notFlaggedDetail: (status: number) => `replay ${status}; the device list shows no flag`,
+      flaggedDetail: (status: number, ip: string) => `refresh ${status}; the device list flags new_address ${ip}`
     }
   }
 }

@@ -17,7 +17,14 @@ export const ko: Messages = {
     'silent-refresh': '조용히 재발급',
     'fails-closed': '중단 중 503',
     'keeps-working': '중단 중에도 200',
-    skipped: '건너뜀'
+    skipped: '건너뜀',
+    // 보안 이야기 (demo/stories/).
+    'cookie-ridden': '읽지는 못하나 올라탐',
+    'token-read': '스크립트가 토큰 읽음',
+    'forged-unsafe-only': '방어 끌 때만 위조',
+    'not-exposed': '노출되지 않음',
+    flagged: '표시됨, 계속 동작',
+    'not-flagged': '표시 없음'
   },
   observedUntilExp: (s: number) => `${s}초 더 동작`,
   observedUntilRefresh: (s: number) => `${s}초 옛 정보, 갱신`,
@@ -312,6 +319,106 @@ export const ko: Messages = {
       failsClosed: (error: string) => `멈춘 동안 503 ${error}, 회복 뒤 200`,
       keepsWorking: '멈춘 동안에도 200 (저장소 불필요), 갱신은 503',
       whileDown: (r: string) => `멈춘 동안 ${r}`
+    },
+    // 보안 이야기 (demo/stories/): 토큰을 어디에 두는가, CSRF 방어를 끄고 켰을 때, 새 주소에서 온 갱신.
+    'token-storage': {
+      title: '클라이언트는 토큰을 어디에 두는가: XSS가 읽을 수 있는 것',
+      claim: '페이지에 주입된 스크립트(XSS)는 localStorage나 페이지 메모리에 있는 것은 무엇이든 읽습니다. HttpOnly 쿠키는 읽지 못하지만, 그 스크립트가 보내는 같은 출처 요청에는 쿠키가 함께 실립니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'XSS (사이트 간 악성 Js 코드를 심는 행위)로부터 안전 - 서버에서 쿠키의 httpOnly 옵션을 설정하면, Js에서 쿠키에 접근 자체가 불가능'
+      },
+      why: {
+        session: '세션 id는 HttpOnly 쿠키: 읽을 수는 없지만 주입된 스크립트가 보내는 요청에도 실려 감',
+        'jwt-none': '액세스 토큰이 페이지 메모리(와 이 실험실의 localStorage)에 있음: 스크립트가 읽어서 어디서든 다시 보낼 수 있음',
+        'jwt-denylist': '모든 모드에서 같음: 무효화 방식이 아니라 토큰을 두는 곳이 결과를 정함',
+        'jwt-version': '모든 모드에서 같음: 무효화 방식이 아니라 토큰을 두는 곳이 결과를 정함'
+      },
+      noChromium: (path: string) => `${path}에 Chromium이 없음 (apt-get install chromium 또는 CHROMIUM_PATH 설정): 이 이야기는 실제 브라우저가 필요해 건너뜀`,
+      noChromiumDetail: 'Chromium 없음',
+      opens: (url: string) => `실제 브라우저(Chromium, 서버의 엄격한 CSP 적용)가 데모 전용 XSS 실험실 ${url}을 엽니다. 실험실은 /xss-lab-injected.js를 일부러 불러옵니다: 공격자가 주입한 스크립트 역할입니다`,
+      strictCsp: (csp: string) => `실험실은 엄격한 CSP로 제공됨 (${csp}): 인라인 스크립트가 막히므로 "주입된" 스크립트는 파일임`,
+      appLoggedIn: (mount: string, status: string) => `실험실 앱이 ${mount}에 alice로 로그인하고 GET ${mount}/api/me를 호출 → ${status}`,
+      localStorage: (list: string) => `주입된 스크립트가 localStorage에서 읽은 것: ${list}`,
+      memory: (list: string) => `주입된 스크립트가 페이지 메모리에서 읽은 것 (앱보다 먼저 fetch를 감쌌음): ${list}`,
+      documentCookie: (value: string) => `주입된 스크립트가 document.cookie에서 읽은 것: ${value}`,
+      nothing: '없음',
+      empty: '"" (비어 있음)',
+      names: (user: string) => `${user}의 토큰`,
+      browserHolds: (list: string) => `이 사이트에 대해 브라우저가 가진 쿠키: ${list}`,
+      httpOnlyUnreadable: (names: string) => `HttpOnly 쿠키 ${names}는 document.cookie에 한 번도 나타나지 않음`,
+      ride: (request: string, status: number, gotToken: boolean) => `주입된 스크립트가 쿠키에 올라탐: ${request} → ${status}${gotToken ? ', 응답에 읽을 수 있는 새 액세스 토큰까지 들어 있음' : ''}`,
+      replays: (status: number) => `읽어 낸 토큰을 쿠키 없이 (공격자의 컴퓨터에서처럼) 보냄: GET /api/me → ${status}`,
+      noProblems: (list: string) => `CSP 위반이나 페이지 오류 없음${list === '' ? '' : `: ${list}`}`,
+      ridden: (list: string) => `스크립트가 도는 동안에는 alice로서 행동할 수 있음: ${list}`,
+      tokenReadDetail: (fromStorage: boolean, fromMemory: boolean, status: number) => `${[fromStorage ? 'localStorage' : '', fromMemory ? '페이지 메모리' : ''].filter(x => x !== '').join('와 ')}에서 토큰을 읽음. 다른 곳에서 다시 보내도 ${status}`,
+      riddenDetail: (list: string) => `읽을 수 있는 것은 없음. 쿠키에 올라탐: ${list}`,
+      nothingWorked: '읽은 것도, 올라탄 것도 없음'
+    },
+    csrf: {
+      title: 'CSRF: 다른 사이트의 폼, 방어를 끄고 켰을 때',
+      claim: '쿠키는 브라우저가 보내는 곳이면 어디든 따라갑니다. 다른 사이트가 제출한 폼이어도 마찬가지입니다. SameSite, Origin 확인, JSON 전용 본문이 각각 이를 막고, 페이지 메모리의 Bearer 토큰은 폼이 보낼 수 없습니다.',
+      seed: {
+        source: 'JWT의 Access Token과 Refresh Token',
+        quote: 'HttpOnly 쿠키는 클라이언트 스크립트에서 접근할 수 없으므로 XSS 공격으로부터 보호 / 하지만 LocalStorage나 SessionStorage에 비해 안전한 거지, HttpOnly 쿠키도 CSRF 공격에 취약'
+      },
+      needs: 'DEMO_UNSAFE_CSRF=true로 띄운 서버',
+      why: {
+        session: 'SameSite=None, Origin 확인 없음, 폼 본문 허용이면 폼이 alice로서 행동함. 프로젝트 설정에서는 거부됨',
+        'jwt-none': '액세스 토큰은 폼이 보낼 수 없는 페이지 메모리에 있음. 리프레시 쿠키는 SameSite=Strict, Path=/jwt',
+        'jwt-denylist': 'jwt-none과 같음: 폼에는 Bearer 토큰이 실리지 않음',
+        'jwt-version': 'jwt-none과 같음: 폼에는 Bearer 토큰이 실리지 않음'
+      },
+      sites: (origin: string) => `공격자의 사이트는 ${origin}: 127.0.0.1과 호스트가 달라서 다른 사이트입니다. 그 페이지에는 폼이 두 개 있습니다: 메모 쓰기와 로그아웃`,
+      unsafeSetting: '먼저 DEMO_UNSAFE_CSRF=true 서버(루프백의 데모 모드에서만 가능): 세션 쿠키 SameSite=None, Origin 확인 없음, 폼 본문 해석',
+      projectSetting: '이제 프로젝트의 설정으로 똑같이 해 봅니다',
+      unsafeVisit: (origin: string) => `로그인한 alice가 ${origin}을 엽니다. 그 페이지의 폼이 API로 전송됩니다 (방어 꺼짐)`,
+      safeVisit: (origin: string) => `로그인한 alice가 ${origin}을 엽니다. 그 페이지의 폼이 API로 전송됩니다 (프로젝트 설정)`,
+      cookies: (attached: string, withheld: string) => `브라우저가 붙이는 쿠키: ${attached} / 붙이지 않는 쿠키: ${withheld}`,
+      none: '없음',
+      fromSite: (origin: string) => `(${origin}의 폼)`,
+      forged: (path: string, status: number) => `위조 성공: alice가 아무것도 하지 않았는데 ${path}가 ${status}로 응답`,
+      harmless: (path: string, status: number) => `${path}가 ${status}로 응답했지만 자격 증명이 실려 오지 않아 아무 일도 없음`,
+      refused: (path: string, r: string, layers: string) => `거부됨: ${path} → ${r} (막은 것: ${layers})`,
+      layerSameSite: 'SameSite: 브라우저가 쿠키를 보내지 않음',
+      layerOrigin: 'Origin/Sec-Fetch-Site 확인',
+      layerContentType: 'JSON 전용 본문 규칙',
+      layerNoBearer: 'Bearer 토큰 없음: 폼은 Authorization 헤더를 넣을 수 없음',
+      refreshStillWorks: (status: number) => `alice의 갱신은 여전히 동작 (${status}): 폼이 로그인에 손대지 못함`,
+      ifSameSite: (origin: string) => `방어층을 하나씩: 같은 페이지를 ${origin}, 곧 API 호스트의 다른 포트에서 엽니다. 포트가 달라도 같은 사이트이므로 브라우저는 Strict 쿠키까지 모두 붙입니다 (Chromium에서 측정)`,
+      originLayer: (r: string) => `Origin 확인이 거부함 (${r})`,
+      ifNoOrigin: '그리고 그 요청에 Origin도 Sec-Fetch-Site도 없었다면 (폼을 그렇게 보내는 브라우저는 없음)?',
+      realChromium: '참고: 러너의 브라우저는 이 SameSite=None 쿠키를 보관하지만, 실제 Chromium은 Secure 없는 SameSite=None 쿠키를 버립니다 (측정함). 방어를 끈 설정은 브라우저가 아니라 규칙을 보여 줍니다',
+      contentTypeLayer: (r: string) => `JSON 전용 본문 규칙이 거부함 (${r})`,
+      detail: (unsafeStatus: number, unsafeStillIn: boolean, safeStatus: number, safeStillIn: boolean) =>
+        `방어 꺼짐: 메모 ${unsafeStatus}, alice ${unsafeStillIn ? '로그인 유지' : '로그아웃됨'} / 프로젝트 설정: 메모 ${safeStatus}, alice ${safeStillIn ? '로그인 유지' : '로그아웃됨'}`
+    },
+    'new-device': {
+      title: '막지 말고 표시하기: 훔친 리프레시 토큰을 다른 주소에서 사용',
+      claim: '새 IP나 기기에서 온 갱신을 거부하면 네트워크가 바뀌는 휴대폰은 모두 로그아웃됩니다. 서버는 대신 그 사실을 기록하고, 기기 목록이 로그인의 주인에게 표시를 보여 주어 직접 조치할 수 있게 합니다.',
+      seed: {
+        source: 'JWT의 Access Token과 Refresh Token',
+        quote: 'Refresh Token 요청 시 사용자의 IP 주소나 기기를 확인하여 이상 활동을 감지하면 토큰을 무효화'
+      },
+      why: {
+        session: '세션 쿠키는 갱신되지 않고 그대로 재사용되며, 세션 요청은 표시를 남길 쓰기를 하지 않음',
+        'jwt-none': '203.0.113.66에서 온 갱신이 그 로그인에 기록되고 (추가 저장소 왕복 없음) 기기 목록에 표시됨',
+        'jwt-denylist': '모든 모드에서 같음: 표시는 리프레시 패밀리에 저장됨',
+        'jwt-version': '모든 모드에서 같음: 표시는 리프레시 패밀리에 저장됨'
+      },
+      stealsRefresh: 'alice의 컴퓨터에 있는 악성 코드가 리프레시 쿠키를 공격자에게 복사합니다 (데모의 탈취 도구)',
+      stealsCookie: 'alice의 컴퓨터에 있는 악성 코드가 세션 쿠키를 공격자에게 복사합니다 (데모의 탈취 도구)',
+      attackerRefreshes: '공격자가 자기 컴퓨터(203.0.113.66, attacker-laptop/1.0)에서 그 토큰으로 갱신합니다',
+      attackerCalls: '공격자가 자기 컴퓨터(203.0.113.66, attacker-laptop/1.0)에서 그 쿠키를 다시 보냅니다',
+      notBlocked: (r: string) => `막지 않음: ${r} (막는다면 새 네트워크에 붙은 휴대폰도 똑같이 거부됨)`,
+      victimLooks: '나중에 alice가 자기 기기 목록을 엽니다',
+      device: (ua: string, ip: string, flags: string) => `${ip}의 로그인 ${ua}: ${flags === '' ? '표시 없음' : `표시됨: ${flags}`}`,
+      nothingToSee: 'alice에게 알려 주는 것이 없습니다. 그래도 alice가 로그인을 끝냅니다 (그것이 사본에 어떤 영향을 주는지 확인)',
+      endsIt: 'alice는 203.0.113.66을 모르는 주소로 보고 그 로그인을 끝냅니다',
+      ended: (status: number) => `로그인이 끝남 (${status})`,
+      attackerOut: (status: number) => `공격자의 사본도 더는 동작하지 않음 (${status})`,
+      notFlaggedDetail: (status: number) => `재사용 ${status}. 기기 목록에는 표시 없음`,
+      flaggedDetail: (status: number, ip: string) => `갱신 ${status}. 기기 목록에 new_address ${ip} 표시`
     }
   }
 }

@@ -49,6 +49,11 @@ export interface Config {
   passwordHashCost: number
   /** Demo users, the demo page and its attacker tools. On by default only for a loopback HOST. */
   demoMode: boolean
+  /**
+   * DEMO_UNSAFE_CSRF: the CSRF defences off for the demo's CSRF story (session cookie SameSite=None, no
+   * cross-site check, urlencoded form bodies parsed). Only ever true in demo mode on a loopback HOST.
+   */
+  demoUnsafeCsrf: boolean
   /** ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE): creates the `admin` account at first start; null: no admin. */
   adminPassword: string | null
   session: SessionConfig
@@ -164,6 +169,11 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     }
     warnings.push(`DEMO_MODE=true on HOST=${host} (DEMO_ALLOW_REMOTE=true): anyone who can reach this server can log in as admin/admin-password and use the attacker tools`)
   }
+  const demoUnsafeCsrf = read(u.demoUnsafeCsrf)
+  if (demoUnsafeCsrf && !(demoMode && loopback)) {
+    // DEMO_ALLOW_REMOTE does not lift this: a class network would let any page on it ride the cookies.
+    throw new ConfigError(`DEMO_UNSAFE_CSRF: turns off the CSRF defences, so it only runs in demo mode on a loopback HOST; got ${demoMode ? '' : 'DEMO_MODE off, '}HOST=${host}`)
+  }
   const adminPassword = readAdminPassword(read)
 
   const jwt = jwtConfig(read, strategies.includes('jwt'), warnings)
@@ -189,6 +199,7 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     benchUsers,
     passwordHashCost,
     demoMode,
+    demoUnsafeCsrf,
     adminPassword,
     session,
     jwt,

@@ -40,6 +40,7 @@ export const USER_OPTIONS = {
   passwordHashCost: { env: 'PASSWORD_HASH_COST', ...integer(15, 14, 20), help: 'scrypt cost as log2(N), 14..20 (benchmarks may lower login cost, never below 14)' },
   demoMode: { env: 'DEMO_MODE', ...autoOrBoolean(), help: 'demo users, the demo page and its attacker tools: auto (on only when HOST is loopback), true or false' },
   demoAllowRemote: { env: 'DEMO_ALLOW_REMOTE', ...boolean(false), help: 'allow DEMO_MODE=true on a non-loopback HOST (a class on one network; published passwords!)' },
+  demoUnsafeCsrf: { env: 'DEMO_UNSAFE_CSRF', ...boolean(false), help: 'demo mode on a loopback HOST only: turn the CSRF defences off (session cookie SameSite=None, no Origin/Sec-Fetch-Site check, form bodies accepted) to show a cross-site form succeed' },
   adminPassword: { env: 'ADMIN_PASSWORD', ...optional('(none)'), help: 'password of the admin account created at first start, at least 12 characters; without it (or ADMIN_PASSWORD_FILE) there is no admin outside demo mode' },
   adminPasswordFile: { env: 'ADMIN_PASSWORD_FILE', ...optional('(none)'), help: 'file holding ADMIN_PASSWORD (Docker/Kubernetes secrets)' }
 } satisfies Record<string, Option<unknown>>

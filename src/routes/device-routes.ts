@@ -12,6 +12,11 @@ export interface Login {
   lastSeenAt: number
   userAgent: string
   ip: string
+  /**
+   * Requests this login made from an address or user agent it had not seen (JWT: recorded by refreshes;
+   * sessions record none, see src/README.md). Shown to the user, never a reason to refuse.
+   */
+  flags?: ReadonlyArray<{ kind: string, ip: string, userAgent: string, at: number }>
   /** The strategy's own reference to the login (e.g. the session id); never sent to the client. */
   key: string
 }
@@ -38,7 +43,8 @@ export function deviceRoutes (authenticate: Strategy['authenticate'], logins: Lo
           createdAt: new Date(login.createdAt).toISOString(),
           lastSeenAt: new Date(login.lastSeenAt).toISOString(),
           userAgent: login.userAgent,
-          ip: login.ip
+          ip: login.ip,
+          flags: (login.flags ?? []).map(f => ({ kind: f.kind, ip: f.ip, userAgent: f.userAgent, at: new Date(f.at).toISOString() }))
         }))
     })
 

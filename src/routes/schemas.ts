@@ -40,9 +40,18 @@ export const deviceListSchema = {
       createdAt: { type: 'string' },
       lastSeenAt: { type: 'string' },
       userAgent: { type: 'string' },
-      ip: { type: 'string' }
+      ip: { type: 'string' },
+      /** Refreshes from an address or user agent the login had not seen: flagged, not refused. */
+      flags: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { kind: { type: 'string', enum: ['new_address', 'new_user_agent'] }, ip: { type: 'string' }, userAgent: { type: 'string' }, at: { type: 'string' } },
+          required: ['kind', 'ip', 'userAgent', 'at']
+        }
+      }
     },
-    required: ['id', 'current', 'createdAt', 'lastSeenAt', 'userAgent', 'ip']
+    required: ['id', 'current', 'createdAt', 'lastSeenAt', 'userAgent', 'ip', 'flags']
   }
 } as const
 

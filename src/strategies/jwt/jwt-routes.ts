@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { assertSameSite } from '../../auth/csrf.js'
+import { assertSameSite, sameSiteOrigins } from '../../auth/csrf.js'
 import { loginsOverLimit } from '../../auth/login-limit.js'
 import type { Config } from '../../config/config.js'
 import { AppError, unauthorized } from '../../errors.js'
@@ -7,7 +7,7 @@ import { deviceRoutes } from '../../routes/device-routes.js'
 import { loginBodySchema, type LoginBody } from '../../routes/schemas.js'
 import { accessClaims, bearerToken, verifyAccessToken, type AccessClaims } from './access-tokens.js'
 import type { JwtKeys } from './jwt-keys.js'
-import type { Issued, RefreshTokens } from './refresh-tokens.js'
+import type { Device, Issued, RefreshTokens } from './refresh-tokens.js'
 import type { AccessRevocation } from './revocation.js'
 import type { Strategy } from '../strategy.js'
 
@@ -52,10 +52,13 @@ const tokenResponseSchema = {
 
 interface RefreshBody { refresh_token?: string }
 
+/** The address and user agent a login or refresh came from (the user agent cut to 200 characters). */
+const deviceOf = (request: FastifyRequest): Device => ({ userAgent: (request.headers['user-agent'] ?? '').slice(0, 200), ip: request.ip })
+
 /** Login, refresh, logout, the device list and the JWKS of the JWT strategy (mounted under /jwt). */
 export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
   const { config, keys, refreshTokens, revocation, cookieName, cookieOptions } = opts
-  const allowedOrigins = new Set(config.allowedOrigins)
+  const allowedOrigins = sameSiteOrigins(config)
   const expiresIn = Math.floor(config.jwt.accessTtlMs / 1000)
 
   /** Cookie transport is what browsers use, so it gets the same cross-site and https rules as sessions. */
@@ -96,7 +99,7 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
       const user = await app.loginGuard.verify(request, request.body.username, request.body.password)
       // 401 login_superseded when a password change, disable or revoke-all overtook this login
       // between the password check and the recording of its family: nothing is issued then.
-      const issued = await refreshTokens.start(user, { userAgent: (request.headers['user-agent'] ?? '').slice(0, 200), ip: request.ip })
+      const issued = await refreshTokens.start(user, deviceOf(request))
       if (config.maxSessionsPerUser > 0) {
         const excess = loginsOverLimit((await refreshTokens.list(user.id)).map(f => ({ ...f, createdAt: f.family.createdAt })), config.maxSessionsPerUser)
         await Promise.all(excess.map(async f => await refreshTokens.end(user.id, f.familyId)))
@@ -112,7 +115,8 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
       if (presented.transport === 'cookie') checkCookieTransport(request)
       let issued: Issued
       try {
-        issued = await refreshTokens.rotate(presented.token)
+        // Where the refresh comes from: a new address or user agent is flagged on the login, never refused.
+        issued = await refreshTokens.rotate(presented.token, deviceOf(request))
       } catch (err) {
         // A refused refresh cookie is dead for good: drop it so the browser stops sending it.
         if (presented.transport === 'cookie' && err instanceof AppError) reply.clearCookie(cookieName, cookieOptions)
@@ -157,7 +161,8 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
         createdAt: family.createdAt,
         lastSeenAt: family.lastUsedAt,
         userAgent: family.userAgent,
-        ip: family.ip
+        ip: family.ip,
+        flags: family.flags ?? []
       })),
       async end (userId, login, current, _request, reply) {
         await refreshTokens.end(userId, login.key)

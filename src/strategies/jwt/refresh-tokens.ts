@@ -32,6 +32,42 @@ export interface FamilyRecord {
   ip: string
   /** The user's `epoch` when the login verified the password; absent in older records (read as 0). */
   epoch?: number
+  /**
+   * Refreshes that came from an address or user agent this login had not seen (neither at login nor in
+   * an earlier flag), oldest first, at most MAX_FLAGS: shown on the device list, never refused. Absent
+   * until the first one.
+   */
+  flags?: DeviceFlag[]
+}
+
+/**
+ * "Flag, don't block": a refresh from a new address or user agent still works (phones change networks
+ * all the time), but the login remembers it so its owner can see it on the device list and end it.
+ */
+export interface DeviceFlag {
+  kind: 'new_address' | 'new_user_agent'
+  ip: string
+  userAgent: string
+  at: number
+}
+
+/** Where a request comes from, as a login records it. */
+export interface Device { userAgent: string, ip: string }
+
+/** Flags a login keeps (the newest): an address seen only in a dropped flag is flagged again when it comes back. */
+export const MAX_FLAGS = 8
+
+/**
+ * The family's flags after a refresh from `device`: one more per kind when its address or user agent is
+ * new to this login. Computed on the rotation's own family write, so flagging costs no extra round trip.
+ */
+export function flagsAfter (family: FamilyRecord, device: Device | null, now: number): DeviceFlag[] | undefined {
+  const flags = family.flags ?? []
+  if (device === null) return family.flags
+  const added: DeviceFlag[] = []
+  if (device.ip !== family.ip && !flags.some(f => f.ip === device.ip)) added.push({ kind: 'new_address', ip: device.ip, userAgent: device.userAgent, at: now })
+  if (device.userAgent !== family.userAgent && !flags.some(f => f.userAgent === device.userAgent)) added.push({ kind: 'new_user_agent', ip: device.ip, userAgent: device.userAgent, at: now })
+  return added.length === 0 ? family.flags : [...flags, ...added].slice(-MAX_FLAGS)
 }
 
 export interface FamilyEntry {
@@ -97,7 +133,7 @@ export class RefreshTokens {
    * login_superseded (and leaves nothing behind) when the account changed in a way that ends logins
    * between that verification and the family being recorded.
    */
-  async start (user: User, device: { userAgent: string, ip: string }): Promise<Issued> {
+  async start (user: User, device: Device): Promise<Issued> {
     const now = Date.now()
     const familyId = randomBytes(12).toString('base64url')
     const { token: refreshToken, hash: tokenHash } = newToken()
@@ -132,7 +168,7 @@ export class RefreshTokens {
    * ended while rotating), refresh_token_reused (spent before: the family ends) or account_disabled
    * (the family ends).
    */
-  async rotate (presented: string, attempt = 0): Promise<Issued> {
+  async rotate (presented: string, device: Device | null = null, attempt = 0): Promise<Issued> {
     if (!TOKEN_FORMAT.test(presented)) throw invalidRefreshToken('this is not a refresh token this server issued')
     if (attempt >= MAX_ATTEMPTS) throw invalidRefreshToken('this refresh token is being used by too many requests at once; log in again')
     const hash = hashOf(presented)
@@ -140,7 +176,7 @@ export class RefreshTokens {
     if (raw === null) throw invalidRefreshToken('unknown, expired or revoked refresh token; log in again')
     const record = JSON.parse(raw) as RefreshRecord
     const now = Date.now()
-    if (record.state !== 'active') return await this.retryOrReuse(presented, hash, raw, record, now, attempt)
+    if (record.state !== 'active') return await this.retryOrReuse(presented, hash, raw, record, now, device, attempt)
     // Read the family before spending: a concurrent replay can only revoke it after our swap, so the
     // winner of a race is refused only when the revocation lands before the family accepts its
     // rotation (then nothing at all is issued).
@@ -148,7 +184,7 @@ export class RefreshTokens {
     if (live === null) {
       // A concurrent replay may have spent the token and ended the family since our read: if the
       // record changed, decide again from what is stored now (that answer is refresh_token_reused).
-      if (await this.store.get(rtKey(hash)) !== raw) return await this.rotate(presented, attempt + 1)
+      if (await this.store.get(rtKey(hash)) !== raw) return await this.rotate(presented, device, attempt + 1)
       throw loginEnded()
     }
     const next = newToken()
@@ -156,13 +192,13 @@ export class RefreshTokens {
     if (!await this.store.swap(rtKey(hash), raw, spent, this.keepMs(record, now))) {
       // A concurrent refresh spent (or revocation deleted) it between our read and our swap: decide
       // again from what is stored now, exactly as for a replay.
-      return await this.rotate(presented, attempt + 1)
+      return await this.rotate(presented, device, attempt + 1)
     }
     // Written only if absent: a grace retry of this token that ran since our swap may have
     // tombstoned the successor's key, and then its chain is the one that lives.
     const written = await this.store.setIfAbsent(rtKey(next.hash), this.activeRecord(record, live.user, now), this.idleMs(live.family, now))
     if (!written) throw invalidRefreshToken('this refresh was superseded by a retry of the same refresh token')
-    return await this.commit(record.familyId, live, next, now)
+    return await this.commit(record.familyId, live, next, now, device)
   }
 
   /**
@@ -172,7 +208,7 @@ export class RefreshTokens {
    * and-swap active → revoked) before issuing a new one, so one chain lives and the device list keeps
    * one login. Everything else is reuse: the family ends.
    */
-  private async retryOrReuse (presented: string, hash: string, raw: string, record: RefreshRecord, now: number, attempt: number): Promise<Issued> {
+  private async retryOrReuse (presented: string, hash: string, raw: string, record: RefreshRecord, now: number, device: Device | null, attempt: number): Promise<Issued> {
     const inGrace = record.state === 'spent' && record.successor !== undefined &&
       this.config.refreshReuseGraceMs > 0 && now - (record.spentAt ?? 0) <= this.config.refreshReuseGraceMs
     if (!inGrace || record.successor === undefined) return await this.reuseDetected(record)
@@ -190,9 +226,9 @@ export class RefreshTokens {
     const renamed = JSON.stringify({ ...record, successor: next.hash } satisfies RefreshRecord)
     if (!await this.store.swap(rtKey(hash), raw, renamed, this.keepMs(record, now))) {
       await this.store.del(rtKey(next.hash))
-      return await this.rotate(presented, attempt + 1)
+      return await this.rotate(presented, device, attempt + 1)
     }
-    return await this.commit(record.familyId, live, next, now)
+    return await this.commit(record.familyId, live, next, now, device)
   }
 
   /**
@@ -230,12 +266,13 @@ export class RefreshTokens {
    * signed for a family that did not accept the rotation. A family merely updated concurrently (another
    * rotation's lastUsedAt) is checked again and retried a bounded number of times.
    */
-  private async commit (familyId: string, live: LiveFamily, next: { token: string, hash: string }, now: number): Promise<Issued> {
+  private async commit (familyId: string, live: LiveFamily, next: { token: string, hash: string }, now: number, device: Device | null): Promise<Issued> {
     let { raw, family } = live
     const { user } = live
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
       const idleMs = this.idleMs(family, now)
-      const updated: FamilyRecord = { ...family, lastUsedAt: now }
+      const flags = flagsAfter(family, device, now)
+      const updated: FamilyRecord = { ...family, lastUsedAt: now, ...(flags === undefined ? {} : { flags }) }
       if (await this.store.swap(famKey(user.id, familyId), raw, JSON.stringify(updated), idleMs)) {
         await this.store.setAdd(indexKey(user.id), familyId, family.absoluteExpiresAt - now)
         return { user, familyId, refreshToken: next.token, maxAgeSec: Math.ceil(idleMs / 1000) }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync } from 'fastify'
-import { assertSameSite } from '../../auth/csrf.js'
+import { assertSameSite, sameSiteOrigins } from '../../auth/csrf.js'
 import { loginsOverLimit } from '../../auth/login-limit.js'
 import type { Config } from '../../config/config.js'
 import { AppError } from '../../errors.js'
@@ -18,13 +18,13 @@ interface SessionRoutesOptions {
   users: UserRepository
   authenticate: Strategy['authenticate']
   cookieName: string
-  cookieOptions: { httpOnly: boolean, sameSite: 'lax', path: string, secure: boolean }
+  cookieOptions: { httpOnly: boolean, sameSite: 'lax' | 'none', path: string, secure: boolean }
 }
 
 /** Login, logout and the device list of the session strategy (mounted under /session). */
 export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
   const { config, records, users, cookieName, cookieOptions } = opts
-  const allowedOrigins = new Set(config.allowedOrigins)
+  const allowedOrigins = sameSiteOrigins(config)
 
   return async function routes (app) {
     app.post<{ Body: LoginBody }>('/login', {

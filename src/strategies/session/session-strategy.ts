@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import fastifySession from '@fastify/session'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { assertSameSite } from '../../auth/csrf.js'
+import { assertSameSite, sameSiteOrigins } from '../../auth/csrf.js'
 import { unauthorized } from '../../errors.js'
 import type { Strategy, StrategyDeps } from '../strategy.js'
 import { CachedSigner } from './cached-signer.js'
@@ -28,10 +28,11 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
   const plain = name === 'session' ? 'sid' : `sid-${name}`
   const cookie = { plain, secure: `__Host-${plain}` }
   const cookieName = config.cookieSecure === true ? cookie.secure : cookie.plain
-  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: config.cookieSecure === true }
+  // SameSite=None only under DEMO_UNSAFE_CSRF (demo mode on loopback): the demo's CSRF story without the defences.
+  const cookieOptions = { httpOnly: true, sameSite: config.demoUnsafeCsrf ? 'none' as const : 'lax' as const, path: '/', secure: config.cookieSecure === true }
   // How stale lastSeenAt may get before it is written back: idle expiry is exact to within this.
   const touchIntervalMs = Math.min(60_000, Math.floor(idleTtlMs / 10))
-  const allowedOrigins = new Set(config.allowedOrigins)
+  const allowedOrigins = sameSiteOrigins(config)
 
   const credentials = fp(async function sessionCredentials (scope) {
     scope.addHook('onRequest', function chargeSessionLookup (request, _reply, done) {
