@@ -17,6 +17,8 @@ export type StoreKind = 'memory' | 'redis'
 export type Outcome =
   | 'works' | 'rejected' | 'until-exp' | 'at-once' | 'until-refresh' | 'old-token-rejected'
   | 'undetected' | 'idle-expiry' | 'silent-refresh' | 'fails-closed' | 'keeps-working' | 'skipped'
+  // Stories 12-17 (demo/stories/measured.ts): load balancer, fat tokens, cost, rename, browser close.
+  | 'shared-store' | 'any-instance' | 'same-size' | 'grows' | 'per-request' | 'per-refresh' | 'renamed' | 'by-setting' | 'survives-restart'
 
 /** Matrix wording of each outcome in the chosen language (expected side; observed cells add the measured time). */
 export const outcomeLabel = (o: Outcome): string => m().outcome[o]
