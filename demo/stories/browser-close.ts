@@ -23,7 +23,7 @@ export function restartBrowser (actor: Actor): string[] {
   return dropped
 }
 
-const r = (reply: { status: number, body: any }): string => `${reply.status} ${errorOf(reply as never)}`
+const r = (reply: { status: number, body: any }): string => reply.status < 300 ? String(reply.status) : `${reply.status} ${errorOf(reply as never)}`
 
 export const browserClose: StoryDef = {
   slug: 'browser-close',

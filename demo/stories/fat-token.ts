@@ -11,7 +11,7 @@ import { alice, errorOf, type Observation } from '../story.js'
 import { expectingOf, said, table, wire, type StoryDef } from './common.js'
 
 /** Group counts the story issues tokens for. */
-export const GROUP_STEPS = [0, 25, 50, 100, 200] as const
+export const GROUP_STEPS = [0, 25, 50, 100, 110, 200] as const
 /** The most a browser must keep of one cookie (name, value and attributes; RFC 6265 §6.1). */
 export const COOKIE_LIMIT = 4096
 

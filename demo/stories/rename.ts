@@ -28,7 +28,7 @@ export const rename: StoryDef = {
     })
     s.say(t.renames(NEW_NAME))
     if (admin.kind === 'jwt' && (admin.accessExp() ?? 0) - Date.now() / 1000 < 1.5) await admin.refresh({ quiet: true })
-    const renamed = await admin.client.request('POST', `/admin/users/alice/username`, { json: { username: NEW_NAME }, bearer: admin.access })
+    const renamed = await admin.client.request('POST', '/admin/users/alice/username', { json: { username: NEW_NAME }, bearer: admin.access })
     admin.printReply('POST', '/admin/users/alice/username', renamed)
     s.mark()
     if (renamed.status !== 200) throw new Error(`rename: ${renamed.status} ${renamed.text}`)

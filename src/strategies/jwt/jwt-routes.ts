@@ -167,11 +167,8 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
         await opts.authenticate(request, reply)
         const claims = verifyAccessToken(request.server.jwt, bearerToken(request.headers.authorization) ?? '')
         const groups = Array.from({ length: request.body.groups }, (_, i) => `grp-${String(i).padStart(4, '0')}-project-readers`)
-        const accessToken = request.server.jwt.sign({
-          sub: claims.sub, preferred_username: claims.preferred_username, role: claims.role, ver: claims.ver, sid: claims.sid,
-          jti: randomBytes(16).toString('base64url'),
-          groups
-        })
+        const { sub, preferred_username: username, role, ver, sid } = claims
+        const accessToken = request.server.jwt.sign({ sub, preferred_username: username, role, ver, sid, jti: randomBytes(16).toString('base64url'), groups })
         return await reply.header('cache-control', 'no-store').send({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn })
       })
     }
