@@ -12,7 +12,7 @@ export interface SessionConfig {
   absoluteTtlMs: number
   rolling: boolean
   /**
-   * true: the cookie carries Max-Age/Expires (the idle limit), so it survives a browser restart while the
+   * true: the cookie carries Expires (the idle limit ahead), so it survives a browser restart while the
    * session lives. false: a browser-session cookie (neither attribute), which the browser drops when it
    * closes; the server's idle and absolute limits apply either way.
    */
@@ -31,7 +31,7 @@ export const SESSION_OPTIONS = {
   idleTtl: { env: 'SESSION_IDLE_TTL', ...duration('30m', 1000), help: 'sliding idle timeout, enforced by the server' },
   absoluteTtl: { env: 'SESSION_ABSOLUTE_TTL', ...duration('12h', 1000), help: 'hard cap from login, whatever the activity' },
   rolling: { env: 'SESSION_ROLLING', ...boolean(false), help: 're-send the cookie and write the store on every response' },
-  persistentCookie: { env: 'SESSION_COOKIE_PERSISTENT', ...boolean(true), help: 'cookie with Max-Age/Expires (survives a browser restart while the session lives); false: a browser-session cookie, dropped when the browser closes' },
+  persistentCookie: { env: 'SESSION_COOKIE_PERSISTENT', ...boolean(true), help: 'cookie with Expires (survives a browser restart while the session lives); false: a browser-session cookie (no Expires or Max-Age), dropped when the browser closes' },
   redisStore: { env: 'SESSION_REDIS_STORE', ...oneOf(SESSION_REDIS_STORES, 'own'), help: 'own, or connect-redis for the benchmark\'s plugin-defaults reference only (its unconditional write lets an in-flight request revive a revoked session)' }
 } satisfies Record<string, Option<unknown>>
 
