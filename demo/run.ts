@@ -12,7 +12,7 @@ import { outcomeLabel, sleep, STRATEGIES, Story, type Observation, type Pacer, t
 
 const HELP = `Usage: npm run demo -- [options]
 
-Tells eleven stories about sessions and JWTs against the real server and checks each outcome.
+Tells ${SCENARIOS.length} stories about sessions and JWTs against the real server and checks each outcome.
 
   --scenario LIST   scenarios to run, by number or name (comma list); default: all
                     ${SCENARIOS.map(s => `${s.id} ${s.slug}`).join(', ')}

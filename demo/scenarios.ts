@@ -1,4 +1,4 @@
-/** The eleven stories, each a claim about sessions or JWTs told against the real server (demo/README.md). */
+/** The stories, each a claim about sessions or JWTs told against the real server (demo/README.md). */
 import { COOKIES } from '../harness/fixtures.js'
 import { promised, type LoginEvent, type Promised } from '../harness/promises.js'
 import { hasRedisServer, startRedisServer } from '../harness/redis.js'
@@ -7,6 +7,7 @@ import { newKeyPrefix } from './servers.js'
 import type { RunningServer } from './servers.js'
 import { m, type Messages } from './i18n/index.js'
 import { alice, bob, errorOf, sleep, type AdminActor, type Observation, type Outcome, type Story, type Target } from './story.js'
+import { MEASURED_STORIES } from './stories/measured.js'
 import { SECURITY_STORIES } from './stories/index.js'
 
 export interface Expected { outcome: Outcome, why: string }
@@ -363,4 +364,5 @@ export const SCENARIOS: Scenario[] = [
   }
 ]
 
+SCENARIOS.push(...MEASURED_STORIES)
 SCENARIOS.push(...SECURITY_STORIES)

@@ -17,6 +17,8 @@ export type StoreKind = 'memory' | 'redis'
 export type Outcome =
   | 'works' | 'rejected' | 'until-exp' | 'at-once' | 'until-refresh' | 'old-token-rejected'
   | 'undetected' | 'idle-expiry' | 'silent-refresh' | 'fails-closed' | 'keeps-working' | 'skipped'
+  // Stories 12-17 (demo/stories/measured.ts): load balancer, fat tokens, cost, rename, browser close.
+  | 'shared-store' | 'any-instance' | 'same-size' | 'grows' | 'per-request' | 'per-refresh' | 'renamed' | 'by-setting' | 'survives-restart'
   // The security stories (demo/stories/): where the token is kept, CSRF, a refresh from a new address.
   | 'cookie-ridden' | 'token-read' | 'forged-unsafe-only' | 'not-exposed' | 'flagged' | 'not-flagged'
 

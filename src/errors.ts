@@ -31,6 +31,7 @@ export const ERRORS = {
   device_not_found: 404,
   loot_not_found: 404,
   conflict: 409,
+  username_taken: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_attempts: 429,

@@ -24,6 +24,7 @@ t.test('defaults', async t => {
   t.equal(c.session.idleTtlMs, 30 * 60_000)
   t.equal(c.session.absoluteTtlMs, 12 * 3600_000)
   t.equal(c.session.rolling, false)
+  t.equal(c.session.persistentCookie, true, 'the session cookie survives a browser restart unless told otherwise')
   t.equal(c.jwt.verifyCache, true)
   t.same(c.loginRateLimit, { max: 10, windowMs: 15 * 60_000 })
   t.same(c.loginRateLimitPerAddress, { max: 100, windowMs: 15 * 60_000 })
@@ -48,6 +49,7 @@ t.test('valid values', async t => {
     SESSION_IDLE_TTL: '900s',
     SESSION_ABSOLUTE_TTL: '14d',
     SESSION_ROLLING: 'true',
+    SESSION_COOKIE_PERSISTENT: 'false',
     MAX_SESSIONS_PER_USER: '3',
     COOKIE_SECURE: 'false',
     BENCH_USERS: '100',
@@ -61,6 +63,7 @@ t.test('valid values', async t => {
   t.equal(c.session.idleTtlMs, 900_000)
   t.equal(c.session.absoluteTtlMs, 14 * 86400_000)
   t.equal(c.session.rolling, true)
+  t.equal(c.session.persistentCookie, false)
   t.equal(c.maxSessionsPerUser, 3)
   t.equal(c.cookieSecure, false)
   t.equal(c.benchUsers, 100)
@@ -91,6 +94,7 @@ t.test('each invalid value is a ConfigError naming the variable', async t => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /info/],
     [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE', /auto, true or false/],
     [{ SESSION_ROLLING: '2' }, 'SESSION_ROLLING', /true or false/],
+    [{ SESSION_COOKIE_PERSISTENT: 'sometimes' }, 'SESSION_COOKIE_PERSISTENT', /true or false/],
     [{ SESSION_REDIS_STORE: 'connect' }, 'SESSION_REDIS_STORE', /own, connect-redis/],
     [{ BENCH_USERS: '-1' }, 'BENCH_USERS', /integer/],
     [{ MAX_SESSIONS_PER_USER: '1.5' }, 'MAX_SESSIONS_PER_USER', /integer/],

@@ -15,6 +15,7 @@ t.setTimeout(300_000)
 const HANGUL = /[\uac00-\ud7a3]/
 /** Korean strings that rightly have no Hangul: names, a seed's own title, a setting. */
 const NO_HANGUL = new Set(['actors.alice', 'actors.bob', 'scenarios.login.seed.source', 'scenarios.token-storage.seed.source', 'scenarios.stolen-access.seed.source', 'scenarios.limit.seed.source', 'scenarios.scale-out.seed.source', 'scenarios.limit.needs'])
+for (const slug of ['load-balancer', 'fat-token', 'cost-over-time', 'rename', 'browser-close', 'verdict']) NO_HANGUL.add(`scenarios.${slug}.seed.source`)
 
 /** Every leaf of a message table as [dotted key, value]. */
 function leaves (table: unknown, prefix = ''): Array<[string, unknown]> {

@@ -29,6 +29,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/admin/users/bob/role', body: { role: 'admin' }, protected: true },
   { method: 'POST', path: '/admin/users/bob/revoke', protected: true },
   { method: 'POST', path: '/admin/users/bob/password', body: { password: 'fuzz-password' }, protected: true },
+  { method: 'POST', path: '/admin/users/bob/username', body: { username: 'fuzz-bob' }, protected: true },
   { method: 'POST', path: '/jwt/refresh', protected: true }, // no refresh token is ever sent here
   { method: 'POST', path: '/jwt/logout', protected: false },
   { method: 'POST', path: '/session/logout', protected: false },

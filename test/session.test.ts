@@ -129,6 +129,29 @@ forEachStore(t, async (t, store) => {
     t.equal((await c.get('/session/api/me')).body.error, 'session_expired')
   })
 
+  t.test('SESSION_COOKIE_PERSISTENT=false: a browser-session cookie, whose record still expires in the store', async t => {
+    const persistent = await startApp(t, env)
+    const kept = (await persistent.client().post('/session/login', alice)).setCookies[0]!
+    const ahead = Date.parse(String(kept.attributes.expires)) - Date.now()
+    t.ok(ahead > 29 * 60_000 && ahead <= 30 * 60_000 + 1000, `by default the cookie carries Expires, the idle limit ahead (${Math.round(ahead / 1000)} s)`)
+    const s = await startApp(t, { ...env, SESSION_COOKIE_PERSISTENT: 'false', SESSION_IDLE_TTL: '2s' })
+    const c = s.client()
+    const login = await c.post('/session/login', alice)
+    const cookie = login.setCookies[0]!
+    t.equal(cookie.name, 'sid')
+    t.equal(cookie.attributes['max-age'], undefined, 'no Max-Age')
+    t.equal(cookie.attributes.expires, undefined, 'no Expires: the browser drops it when it closes')
+    t.equal(cookie.attributes.httponly, true)
+    // The record is `sess:{<id>}`; the cookie is `<id>.<signature>`.
+    const id = decodeURIComponent(cookie.value).split('.')[0]!
+    const ttl = await s.app.svj.store.ttl(`sess:{${id}}`)
+    t.ok(ttl > 0 && ttl <= 2000, `the record expires with the idle limit all the same (${ttl} ms left)`)
+    const me = await c.get('/session/api/me')
+    t.equal(me.status, 200)
+    for (const again of me.setCookies) t.equal(again.attributes.expires, undefined, 'a touch that sends the cookie again keeps it a browser-session one')
+    t.ok(await waitFor(async () => await s.app.svj.store.get(`sess:{${id}}`) === null, 5000, 100), 'left idle, the record is gone from the store')
+  })
+
   t.test('rolling sessions write and re-send the cookie on every request', async t => {
     const s = await startApp(t, { ...env, SESSION_ROLLING: 'true' })
     const c = await loggedIn(s, alice)

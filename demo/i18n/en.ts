@@ -22,6 +22,16 @@ export const en = {
     'fails-closed': '503 while down',
     'keeps-working': '200 while down',
     skipped: 'skipped',
+    // Stories 12-17 (demo/stories/measured.ts).
+    'shared-store': 'needs a shared store',
+    'any-instance': 'any instance',
+    'same-size': 'same size',
+    grows: 'grows with claims',
+    'per-request': 'store per request',
+    'per-refresh': 'store per refresh',
+    renamed: 'new name at once',
+    'by-setting': 'by setting',
+    'survives-restart': 'survives restart',
     // The security stories (demo/stories/).
     'cookie-ridden': 'not read, but ridden',
     'token-read': 'token read by script',
@@ -323,6 +333,201 @@ export const en = {
       failsClosed: (error: string) => `503 ${error} while down, 200 after recovery`,
       keepsWorking: '200 while down (no store needed), refresh 503',
       whileDown: (r: string) => `${r} while down`
+    },
+    // Stories 12-17 (demo/stories/measured.ts): load balancer, fat tokens, cost over time, rename, browser close, the verdict.
+    'load-balancer': {
+      title: 'Behind a load balancer: round robin, sticky sessions, a shared Redis, the cached mode',
+      claim: 'With a store in each instance\'s memory a login lives on one instance: round robin logs the user out on the other, sticky sessions hold only until that instance dies. One shared Redis makes every instance answer; AUTH_CACHE keeps that at 0 store reads and still hears a logout at once.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Sticky sessions and session clustering came along, but they add cost and things to manage. A sticky session can only use the server it was first given, so when that server crashes or is overloaded there is nothing to be done.'
+      } satisfies Seed,
+      needs: 'two instances of its own per setup',
+      why: {
+        session: 'the record is in one instance\'s memory: only a shared store (Redis) serves it everywhere',
+        'jwt-none': 'the access token verifies on any instance with the secret; only refresh needs the instance (or store) that issued it',
+        'jwt-denylist': 'the token verifies anywhere, but a memory denylist is per instance: a logout reaches everyone only through a shared store',
+        'jwt-version': 'each instance checks the user\'s version in its own store, where the other\'s users do not exist: a shared store is needed'
+      } satisfies Strategies,
+      roundRobin: (a: string, b: string) => `round robin over two instances with memory stores, A ${a} and B ${b} (the runner plays the balancer: the login goes to A, the next request to B; npm run cluster does this with HAProxy)`,
+      refreshOnlyWhereIssued: (r: string) => `refresh through B: ${r} (the refresh family is in A's memory)`,
+      sticky: 'sticky sessions: every request of this browser goes to A (the balancer\'s cookie pins it)',
+      stickyWorks: 'pinned to A, every request is answered',
+      kills: 'instance A stops (a crash, a deploy): the balancer can only send the browser to B now',
+      afterDeath: (r: string) => `after A died, B answers ${r}, as B answered in round robin`,
+      refreshDied: (r: string) => `refresh through B: ${r} (the family died with A)`,
+      noRedis: 'no Redis for the shared-store and cached parts: skipped (see the message above)',
+      shared: 'one shared Redis behind two instances (same key prefix, same secrets)',
+      sharedWorks: (r: string) => `logged in through A, B answers ${r}`,
+      sharedRefresh: (r: string) => `refresh through B: ${r} (the family is in the shared Redis)`,
+      cached: 'the cached mode: STORE=redis AUTH_CACHE=on on both instances',
+      cachedZero: (ops: string, none: boolean) => `B answers from its cache: x-auth-store-ops ${ops}${none ? ' (jwt-none reads nothing anyway)' : ''}`,
+      logoutOnA: 'alice logs out through A; the next request goes to B',
+      cachedAfterLogout: (r: string, immediate: boolean) => `B at once: ${r} (${immediate ? 'Redis told B\'s cache before A answered the logout' : 'this mode promises only exp after a logout'})`,
+      detailAny: (r: string) => `memory stores, round robin: B answers ${r}; shared Redis: works`,
+      detailShared: (r: string) => `memory stores, round robin: B answers ${r}; sticky: out when A dies; shared Redis: works`
+    },
+    'fat-token': {
+      title: 'Fat tokens: claims grow, every request carries them',
+      claim: 'A JWT carries its claims in every request: add group memberships and the Authorization header grows with them, until the token no longer fits a cookie (4096 bytes). A session cookie stays a signed id whatever the server knows about the login.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'The token itself is long and must be in every HTTP request, so the bigger the token the heavier the network load. Especially with stateless JWTs that encode all the data in the token, the size limits of cookies or URLs are soon exceeded.'
+      } satisfies Seed,
+      needs: 'the demo-only POST /jwt/demo/fat-token and both strategies on one server',
+      why: {
+        session: 'the cookie holds the session id only; claims stay in the server\'s record',
+        'jwt-none': 'every claim is in the token, and the token is in every request',
+        'jwt-denylist': 'the same token in every mode: the revocation mode does not change its size',
+        'jwt-version': 'the same token in every mode: the revocation mode does not change its size'
+      } satisfies Strategies,
+      how: 'the demo server re-issues alice\'s access token with N made-up group names (POST /jwt/demo/fat-token, demo mode only); each row is one GET /api/me, its bytes counted on the wire (request line and headers)',
+      colGroups: 'groups',
+      colToken: 'token bytes',
+      colCookie: 'fits a cookie?',
+      colJwtRequest: 'JWT request bytes',
+      colSessionRequest: 'session request bytes',
+      colAnswer: 'JWT answer',
+      yes: 'yes',
+      no: 'no (> 4096)',
+      refusedAt: (groups: number, bytes: number, answer: string) => `at ${groups} groups the token is ${bytes} bytes and this server refuses it: ${answer} (it accepts bearer tokens up to 4096 bytes)`,
+      neverRefused: 'no token grew past what the server accepts',
+      jwtGrows: (first: number, last: number, perGroup: string) => `the JWT request grows with the claims: ${first} → ${last} bytes (${perGroup} bytes per group)`,
+      sessionSame: (bytes: number) => `the session request is ${bytes} bytes at every size`,
+      perMinute: (plain: number, fat: number, session: number) => `at one request a second a user sends ${(plain * 60 / 1024).toFixed(1)} KiB a minute with the plain token, ${(fat * 60 / 1024).toFixed(1)} KiB with 50 groups, ${(session * 60 / 1024).toFixed(1)} KiB with the session cookie`,
+      detailSession: (bytes: number) => `${bytes} bytes per request at every claim size`,
+      detailJwt: (first: number, last: number) => `${first} → ${last} bytes per request`
+    },
+    'cost-over-time': {
+      title: 'Cost over time: a store read per request, or one per refresh',
+      claim: 'A session reads the store on every request; a JWT with a short access TTL touches it only when it refreshes. Measured here per request and per refresh, then multiplied out to store commands per minute per user.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'With sessions the store is looked up on every request, but a stored refresh token is only hit when the access token expires, so even storing it alongside seems worth it.'
+      } satisfies Seed,
+      needs: 'a redis-server of its own (it counts Redis commands)',
+      why: {
+        session: 'every request reads the session record (and a touch write now and then)',
+        'jwt-none': 'requests read nothing; only a refresh (every access TTL) uses the store',
+        'jwt-denylist': 'every request checks the denylist, besides the refreshes',
+        'jwt-version': 'every request reads the user\'s version, besides the refreshes'
+      } satisfies Strategies,
+      noRedis: 'no redis-server',
+      own: (url: string) => `a redis-server of this story's own (${url}): its INFO commandstats counts only this story's commands (its own INFO calls and the cache's heartbeats left out)`,
+      perRequest: (commands: string, header: string, n: number) => `per request (${n} measured): ${commands} Redis commands; x-auth-store-ops says ${header} round trips`,
+      perRequestCached: (commands: string, header: string) => `with AUTH_CACHE=on, once warm: ${commands} commands per request (x-auth-store-ops ${header})`,
+      headerAgrees: (commands: string, header: string) => `the header and Redis agree (${commands} = ${header})`,
+      perRefresh: (n: string, breakdown: string) => `per refresh (rotation): ${n} Redis commands (${breakdown}; commands inside Lua scripts count)`,
+      perTouch: (n: string) => `per touch write (measured as SESSION_ROLLING=true's extra per request): ${n} Redis commands; it happens at most once a minute here`,
+      colRate: 'requests',
+      colTtl: (ttl: number) => `TTL ${ttl} min`,
+      colTtlCached: (ttl: number) => `cached, TTL ${ttl} min`,
+      rate: (rate: number) => `${rate}/s`,
+      tableTitle: (strategy: string) => `Redis commands per minute per active user (${strategy}):`,
+      formulaSession: 'session: 60 × rate × commands per request + one touch a minute; the TTL does not matter. Cached: one re-read a minute (AUTH_CACHE_TTL 60 s) instead of one per request',
+      formulaJwt: 'JWT: 60 × rate × commands per request + commands per refresh ÷ TTL in minutes. Cached: one re-read a minute (AUTH_CACHE_TTL 60 s) instead of one per request (none: nothing to read)',
+      scalesWithRate: (at1: string, at10: string) => `the cost follows the request rate: ${at1} at 1/s, ${at10} at 10/s`,
+      flatInRate: (x: string) => `the cost does not follow the request rate: ${x} a minute at 1/s and at 10/s`,
+      detailPerRequest: (perRequest: string, at10: string) => `${perRequest} per request: ${at10} a minute at 10/s`,
+      detailPerRefresh: (perRefresh: string, perMinute: string) => `${perRefresh} per refresh: ${perMinute} a minute with a 5 min TTL, at any rate`
+    },
+    rename: {
+      title: 'An admin renames the user: stale claims beyond the role',
+      claim: 'The role is not the only copy in a token: the username (and anything else it carries) stays as issued until the token is refreshed. A rename ends no login, so no revocation mode refuses the token; a session reads the new name from its record.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Stale data: the token may hold outdated information, such as an old website URL that someone has since changed in their profile.'
+      } satisfies Seed,
+      needs: 'the admin rename route of this server version',
+      why: {
+        session: 'the rename rewrote the username in every session record of the user',
+        'jwt-none': 'preferred_username is a copy taken at issue time, until a refresh issues a new token',
+        'jwt-denylist': 'a rename is not a revocation: nothing is denied, the claim is just stale',
+        'jwt-version': 'a rename bumps no version (it ends nothing), so the old token passes with the old name'
+      } satisfies Strategies,
+      before: (name: string) => `before: /api/me says ${name}`,
+      renames: (name: string) => `the admin renames alice to ${name} (POST /admin/users/alice/username)`,
+      noVersionBump: (before: number, after: number) => `the rename bumped no version (token ver ${before}, user version ${after})`,
+      newNameLogsIn: (status: number) => `the new name logs in with the same password (${status})`,
+      sessionAtOnce: (name: string) => `the next request says ${name}`,
+      sessionStale: (what: string) => `the session still says ${what}`,
+      refreshes: 'the client refreshes (as it does when its access token expires)',
+      refreshBringsName: (name: string) => `after the refresh /api/me says ${name}`,
+      tokenStale: (s: string) => `old name for ${s} s, new name after refresh`
+    },
+    'browser-close': {
+      title: 'Closing the browser: session cookies and persistent ones',
+      claim: 'A cookie without Max-Age or Expires lives in the browser\'s memory and is gone when the browser closes; one with them survives a restart. SESSION_COOKIE_PERSISTENT chooses for the session cookie; the JWT refresh cookie is persistent. Closing the browser is not a logout: the server keeps the record until its idle limit.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Session cookie: kept in memory only; it has an expiry time but is deleted when the browser closes. Persistent cookie: stored in a file, can be kept long with Max-Age, usable whether or not the browser closes.'
+      } satisfies Seed,
+      needs: 'a server with SESSION_COOKIE_PERSISTENT=false',
+      why: {
+        session: 'the setting decides: the default persistent cookie survives, SESSION_COOKIE_PERSISTENT=false ends with the browser',
+        'jwt-none': 'the access token in page memory is gone, but the refresh cookie has Max-Age: one refresh and the login is back',
+        'jwt-denylist': 'the same refresh cookie in every mode',
+        'jwt-version': 'the same refresh cookie in every mode'
+      } satisfies Strategies,
+      restarts: (dropped: string) => `the browser restarts: it drops the cookies without Max-Age or Expires (${dropped}) and everything the page kept in memory`,
+      nothingDropped: 'none of its cookies',
+      jwtHolds: 'the refresh cookie came with Max-Age; the access token lives in the page\'s memory',
+      accessGone: (r: string) => `without the access token /api/me answers ${r}`,
+      jwtBack: 'access token lost with the page; the persistent refresh cookie brought the login back',
+      twoServers: 'two session servers: the default (SESSION_COOKIE_PERSISTENT=true) for the laptop, SESSION_COOKIE_PERSISTENT=false for the phone; compare the Set-Cookie attributes',
+      persistentSurvives: (r: string) => `the persistent cookie survived the restart: ${r}`,
+      sessionCookieGone: (r: string) => `the browser-session cookie is gone: ${r}`,
+      notALogout: 'a copy of the browser-session cookie taken before the restart (malware, a synced profile) still works: closing the browser ended nothing on the server',
+      recordStays: (r: string) => `the copy: ${r}`,
+      sessionDetail: 'persistent: 200 after the restart; SESSION_COOKIE_PERSISTENT=false: logged out'
+    },
+    verdict: {
+      title: 'Is JWT a bad default? The figures side by side',
+      claim: 'The notes end on a critique: JWT should not be the default. Here are this project\'s own figures for each mechanism, measured now on one server, with the critique and its counter-arguments.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Do not put it in a boilerplate template: JWT should not be adopted as the default.'
+      } satisfies Seed,
+      needs: 'a demo server with every mechanism mounted',
+      why: {
+        session: 'the logout deleted the record: the copy is refused at once',
+        'jwt-none': 'nothing on the server knows of the logout: the copy works until exp',
+        'jwt-denylist': 'the logout denied the token: the copy is refused at once, for one store read per request',
+        'jwt-version': 'a logout bumps no version: the copy works until exp'
+      } satisfies Strategies,
+      oneServer: 'one demo server mounts every mechanism (/session, /jwt with JWT_REVOCATION=none, /jwt-denylist, /jwt-version); alice logs in on each, calls /api/me once, looks at what the server keeps, logs out and replays a copy taken before',
+      colMechanism: 'mechanism',
+      colBytes: 'request bytes',
+      colStoreOps: 'store ops/request',
+      colKeeps: 'server keeps (bytes)',
+      colWindow: 'copy after logout',
+      colClient: 'client lines',
+      never: 'never refused',
+      atOnce: (endedBy: string) => `refused at once (${endedBy})`,
+      seconds: (s: number, endedBy: string) => `${s} s more (${endedBy})`,
+      tableTitle: 'Measured now (access tokens live 4 s here; 15 min is the server default):',
+      notes: (methods: string) => `request bytes: GET /api/me on the wire; server keeps: key names and values the inspection shows (secrets redacted, so ± a few bytes); client lines: the runner's own JWT-only client code (Actor.${methods} in demo/story.ts), beyond what a browser does for any cookie`,
+      noBench: 'CPU per request: no bench/results/latest.json here, so none is quoted (npm run bench writes it)',
+      bench: (when: string, commit: string, rows: string) => `CPU per request from bench/results/latest.json (${when}, commit ${commit}): ${rows}`,
+      critiqueTag: 'critique:',
+      critique: [
+        'Do not put it in a boilerplate template: JWT should not be adopted as the default.',
+        'With JWT the client and the server must both manage the session; a standard session cookie works with the server managing it alone.',
+        'Stateless JWTs that encode all the data in the token soon exceed the size limits of cookies or URLs.',
+        'Unlike sessions, which the server can invalidate whenever it wants, an individual stateless JWT cannot be invalidated.'
+      ],
+      counterTag: 'counter:',
+      counter: [
+        'All the information authentication needs is in the token, so the server can be stateless: horizontal scaling is easy, no session cluster needed (though revocation or refresh tokens need a store again, such as Redis).',
+        'Sessions look up the store on every request; a stored refresh token is only hit when the access token expires.',
+        'Tokens work with external authentication (OAuth, social logins) and suit mobile applications.'
+      ],
+      evidence: (session: number, jwt: number) => `the evidence above: a session request is ${session} bytes, a JWT one ${jwt}; only jwt-none reads no store per request, and only it and jwt-version let a logged-out copy work until exp. The revocation that makes a JWT behave like a session costs the same store read per request a session costs (the cost-over-time story), and AUTH_CACHE takes that read away for both`,
+      sessionSmaller: (session: number, jwt: number) => `the session request is smaller (${session} < ${jwt} bytes)`,
+      noneNoStore: (ops: string) => `jwt-none reads no store per request (${ops})`,
+      ownNever: 'the copy was never refused',
+      ownAtOnce: (endedBy: string) => `copy refused at once: ${endedBy}`,
+      ownUntil: (s: number, endedBy: string) => `copy worked ${s} s more, then ${endedBy}`
     },
     // The security stories (demo/stories/): where the token is kept, CSRF off and on, a refresh from a new address.
     'token-storage': {

@@ -18,6 +18,16 @@ export const ko: Messages = {
     'fails-closed': '중단 중 503',
     'keeps-working': '중단 중에도 200',
     skipped: '건너뜀',
+    // 이야기 12-17 (demo/stories/measured.ts).
+    'shared-store': '공유 저장소 필요',
+    'any-instance': '어느 인스턴스든',
+    'same-size': '크기 그대로',
+    grows: '클레임만큼 커짐',
+    'per-request': '요청마다 저장소',
+    'per-refresh': '갱신 때만 저장소',
+    renamed: '새 이름 즉시 반영',
+    'by-setting': '설정에 따라',
+    'survives-restart': '재시작 뒤에도 유지',
     // 보안 이야기 (demo/stories/).
     'cookie-ridden': '읽지는 못하나 올라탐',
     'token-read': '스크립트가 토큰 읽음',
@@ -319,6 +329,201 @@ export const ko: Messages = {
       failsClosed: (error: string) => `멈춘 동안 503 ${error}, 회복 뒤 200`,
       keepsWorking: '멈춘 동안에도 200 (저장소 불필요), 갱신은 503',
       whileDown: (r: string) => `멈춘 동안 ${r}`
+    },
+    // 이야기 12-17 (demo/stories/measured.ts): 로드 밸런서, 뚱뚱한 토큰, 시간에 따른 비용, 이름 변경, 브라우저 종료, 결론.
+    'load-balancer': {
+      title: '로드 밸런서 뒤에서: 라운드 로빈, sticky session, 공유 Redis, 캐시 모드',
+      claim: '인스턴스마다 메모리 저장소를 쓰면 로그인은 한 인스턴스에만 있습니다. 라운드 로빈이면 다른 인스턴스에서 로그아웃되고, sticky session은 그 인스턴스가 죽을 때까지만 버팁니다. 공유 Redis 하나면 어느 인스턴스든 응답하고, AUTH_CACHE는 저장소 조회 0회를 유지하면서도 로그아웃을 즉시 듣습니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'sticky session, session clustering 과 같은 방안이 나왔지만 cost, 관리포인트가 추가적으로 발생한다. / sticky session은 처음 지정받은 서버만 사용할 수 있기 때문에 해당 서버가 터지거나 과부하가 걸려도 어찌할 도리가 없다.'
+      },
+      needs: '구성마다 자기 인스턴스 둘',
+      why: {
+        session: '기록이 한 인스턴스의 메모리에 있음: 공유 저장소(Redis)만이 어디서나 제공함',
+        'jwt-none': '액세스 토큰은 비밀을 가진 어느 인스턴스에서나 검증됨. 갱신만 발급한 인스턴스(또는 저장소)가 필요함',
+        'jwt-denylist': '토큰은 어디서나 검증되지만 메모리 거부 목록은 인스턴스마다 따로라서, 로그아웃은 공유 저장소를 거쳐야 모두에게 닿음',
+        'jwt-version': '각 인스턴스가 자기 저장소에서 사용자 버전을 확인하는데, 다른 인스턴스의 사용자는 없음: 공유 저장소가 필요함'
+      },
+      roundRobin: (a: string, b: string) => `메모리 저장소를 쓰는 인스턴스 둘에 라운드 로빈, A ${a}, B ${b} (러너가 밸런서 역할: 로그인은 A로, 다음 요청은 B로. npm run cluster는 HAProxy로 같은 일을 함)`,
+      refreshOnlyWhereIssued: (r: string) => `B를 거친 갱신: ${r} (리프레시 패밀리는 A의 메모리에 있음)`,
+      sticky: 'sticky session: 이 브라우저의 모든 요청이 A로 갑니다 (밸런서의 쿠키가 고정함)',
+      stickyWorks: 'A에 고정된 동안 모든 요청이 응답받음',
+      kills: '인스턴스 A가 멈춥니다 (장애, 배포): 이제 밸런서는 브라우저를 B로만 보낼 수 있습니다',
+      afterDeath: (r: string) => `A가 죽은 뒤 B의 응답 ${r}, 라운드 로빈 때 B가 한 응답과 같음`,
+      refreshDied: (r: string) => `B를 거친 갱신: ${r} (패밀리는 A와 함께 사라짐)`,
+      noRedis: '공유 저장소와 캐시 부분에 쓸 Redis가 없음: 건너뜀 (위 메시지 참고)',
+      shared: '인스턴스 둘 뒤에 공유 Redis 하나 (같은 키 접두사, 같은 비밀)',
+      sharedWorks: (r: string) => `A로 로그인했고, B의 응답 ${r}`,
+      sharedRefresh: (r: string) => `B를 거친 갱신: ${r} (패밀리는 공유 Redis에 있음)`,
+      cached: '캐시 모드: 두 인스턴스 모두 STORE=redis AUTH_CACHE=on',
+      cachedZero: (ops: string, none: boolean) => `B가 캐시에서 응답함: x-auth-store-ops ${ops}${none ? ' (jwt-none은 원래 아무것도 읽지 않음)' : ''}`,
+      logoutOnA: 'alice가 A를 거쳐 로그아웃합니다. 다음 요청은 B로 갑니다',
+      cachedAfterLogout: (r: string, immediate: boolean) => `B에서 즉시: ${r} (${immediate ? 'A가 로그아웃에 답하기 전에 Redis가 B의 캐시에 알림' : '이 모드는 로그아웃 뒤 exp까지만 약속함'})`,
+      detailAny: (r: string) => `메모리 저장소, 라운드 로빈: B의 응답 ${r}; 공유 Redis: 동작`,
+      detailShared: (r: string) => `메모리 저장소, 라운드 로빈: B의 응답 ${r}; sticky: A가 죽으면 로그아웃; 공유 Redis: 동작`
+    },
+    'fat-token': {
+      title: '뚱뚱한 토큰: 클레임이 커지면 모든 요청이 그만큼 싣고 다님',
+      claim: 'JWT는 모든 요청에 클레임을 싣습니다. 그룹 소속을 더하면 Authorization 헤더가 함께 커지고, 결국 쿠키(4096바이트)에 들어가지 않습니다. 세션 쿠키는 서버가 로그인에 대해 무엇을 알든 서명된 id 그대로입니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: '토큰 자체가 길이가 길고 항상 HTTP 요청에 포함되어야 하기 때문에 토큰이 커질수록 네트워크 부하가 심해진다. / 특히 모든 데이터가 토큰에 직접 인코딩되는 Stateless JWT 토큰을 사용할 경우 쿠키 또는 URL의 크기 제한을 금방 초과하게 된다.'
+      },
+      needs: '데모 전용 POST /jwt/demo/fat-token과 두 전략을 함께 올린 서버',
+      why: {
+        session: '쿠키에는 세션 id만 있고 클레임은 서버의 기록에 남음',
+        'jwt-none': '모든 클레임이 토큰에 있고, 토큰은 모든 요청에 있음',
+        'jwt-denylist': '모든 모드에서 같은 토큰: 폐기 방식은 크기를 바꾸지 않음',
+        'jwt-version': '모든 모드에서 같은 토큰: 폐기 방식은 크기를 바꾸지 않음'
+      },
+      how: '데모 서버가 alice의 액세스 토큰을 지어낸 그룹 이름 N개를 넣어 다시 발급합니다 (POST /jwt/demo/fat-token, 데모 모드 전용). 각 행은 GET /api/me 한 번이고, 바이트는 회선에서 센 값입니다 (요청 줄과 헤더)',
+      colGroups: '그룹 수',
+      colToken: '토큰 바이트',
+      colCookie: '쿠키에 들어가나?',
+      colJwtRequest: 'JWT 요청 바이트',
+      colSessionRequest: '세션 요청 바이트',
+      colAnswer: 'JWT 응답',
+      yes: '예',
+      no: '아니오 (> 4096)',
+      refusedAt: (groups: number, bytes: number, answer: string) => `그룹 ${groups}개에서 토큰은 ${bytes}바이트이고 이 서버는 거부함: ${answer} (bearer 토큰은 4096바이트까지 받음)`,
+      neverRefused: '서버가 받는 크기를 넘은 토큰이 없음',
+      jwtGrows: (first: number, last: number, perGroup: string) => `JWT 요청이 클레임과 함께 커짐: ${first} → ${last}바이트 (그룹당 ${perGroup}바이트)`,
+      sessionSame: (bytes: number) => `세션 요청은 어느 크기에서나 ${bytes}바이트`,
+      perMinute: (plain: number, fat: number, session: number) => `초당 한 번 요청하면 사용자는 1분에 기본 토큰으로 ${(plain * 60 / 1024).toFixed(1)}KiB, 그룹 50개로 ${(fat * 60 / 1024).toFixed(1)}KiB, 세션 쿠키로 ${(session * 60 / 1024).toFixed(1)}KiB를 보냄`,
+      detailSession: (bytes: number) => `클레임 크기와 상관없이 요청당 ${bytes}바이트`,
+      detailJwt: (first: number, last: number) => `요청당 ${first} → ${last}바이트`
+    },
+    'cost-over-time': {
+      title: '시간에 따른 비용: 요청마다 저장소 조회, 또는 갱신 때만',
+      claim: '세션은 요청마다 저장소를 읽고, 액세스 TTL이 짧은 JWT는 갱신할 때만 저장소를 씁니다. 요청당·갱신당 값을 여기서 재고, 사용자 한 명의 분당 저장소 명령 수로 곱해 봅니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: '세션을 사용하면 매번 요청이 올때마다 저장소를 조회하지만, 리프레시 토큰을 저장할 경우 엑세스 토큰이 만료될 때만 찌르기 때문에 같이 저장을 한다고 하더라도 이득이 있을 것같다.'
+      },
+      needs: '자기 전용 redis-server (Redis 명령 수를 셈)',
+      why: {
+        session: '요청마다 세션 기록을 읽음 (가끔 갱신 쓰기도)',
+        'jwt-none': '요청은 아무것도 읽지 않고, 갱신(액세스 TTL마다)만 저장소를 씀',
+        'jwt-denylist': '갱신 말고도 요청마다 거부 목록을 확인함',
+        'jwt-version': '갱신 말고도 요청마다 사용자 버전을 읽음'
+      },
+      noRedis: 'redis-server 없음',
+      own: (url: string) => `이 이야기 전용 redis-server (${url}): INFO commandstats에는 이 이야기의 명령만 잡힘 (자신의 INFO 호출과 캐시의 하트비트는 뺌)`,
+      perRequest: (commands: string, header: string, n: number) => `요청당 (${n}번 측정): Redis 명령 ${commands}개, x-auth-store-ops는 왕복 ${header}회`,
+      perRequestCached: (commands: string, header: string) => `AUTH_CACHE=on, 캐시가 찬 뒤: 요청당 명령 ${commands}개 (x-auth-store-ops ${header})`,
+      headerAgrees: (commands: string, header: string) => `헤더와 Redis가 일치함 (${commands} = ${header})`,
+      perRefresh: (n: string, breakdown: string) => `갱신(회전) 한 번에: Redis 명령 ${n}개 (${breakdown}; Lua 스크립트 안의 명령도 셈)`,
+      perTouch: (n: string) => `갱신 쓰기(touch) 한 번에 (SESSION_ROLLING=true일 때 요청당 늘어난 만큼으로 측정): Redis 명령 ${n}개. 여기서는 많아야 1분에 한 번`,
+      colRate: '요청 빈도',
+      colTtl: (ttl: number) => `TTL ${ttl}분`,
+      colTtlCached: (ttl: number) => `캐시, TTL ${ttl}분`,
+      rate: (rate: number) => `초당 ${rate}회`,
+      tableTitle: (strategy: string) => `활성 사용자 한 명의 분당 Redis 명령 수 (${strategy}):`,
+      formulaSession: '세션: 60 × 빈도 × 요청당 명령 + 1분에 한 번 갱신 쓰기. TTL은 상관없음. 캐시: 요청마다가 아니라 1분에 한 번 다시 읽음 (AUTH_CACHE_TTL 60초)',
+      formulaJwt: 'JWT: 60 × 빈도 × 요청당 명령 + 갱신당 명령 ÷ TTL(분). 캐시: 요청마다가 아니라 1분에 한 번 다시 읽음 (AUTH_CACHE_TTL 60초; none은 읽을 것이 없음)',
+      scalesWithRate: (at1: string, at10: string) => `비용이 요청 빈도를 따라감: 초당 1회 ${at1}, 초당 10회 ${at10}`,
+      flatInRate: (x: string) => `비용이 요청 빈도와 무관함: 초당 1회든 10회든 분당 ${x}`,
+      detailPerRequest: (perRequest: string, at10: string) => `요청당 ${perRequest}: 초당 10회면 분당 ${at10}`,
+      detailPerRefresh: (perRefresh: string, perMinute: string) => `갱신당 ${perRefresh}: TTL 5분이면 빈도와 상관없이 분당 ${perMinute}`
+    },
+    rename: {
+      title: '관리자가 사용자 이름을 바꿈: 역할 말고도 오래되는 클레임',
+      claim: '토큰 속 사본은 역할만이 아닙니다. 사용자 이름(과 토큰이 담은 다른 모든 것)은 갱신될 때까지 발급 당시 그대로입니다. 이름 변경은 어떤 로그인도 끝내지 않으므로 어떤 폐기 방식도 토큰을 거부하지 않고, 세션은 기록에서 새 이름을 읽습니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: '오래된 정보의 저장 / 이것은 토큰이 그들의 프로필에서 누군가가 바뀐 오래된 웹사이트 URL과 같은 오래된 정보를 포함하고 있다는 것을 의미한다.'
+      },
+      needs: '이 서버 버전의 관리자 이름 변경 경로',
+      why: {
+        session: '이름 변경이 사용자의 모든 세션 기록에서 사용자 이름을 고쳐 씀',
+        'jwt-none': 'preferred_username은 발급 시점의 사본이고, 갱신으로 새 토큰을 받을 때까지 그대로',
+        'jwt-denylist': '이름 변경은 폐기가 아님: 거부되는 것은 없고 클레임만 오래된 것',
+        'jwt-version': '이름 변경은 버전을 올리지 않으므로(아무것도 끝내지 않음) 예전 토큰이 예전 이름으로 통과함'
+      },
+      before: (name: string) => `변경 전: /api/me는 ${name}`,
+      renames: (name: string) => `관리자가 alice의 이름을 ${name}(으)로 바꿉니다 (POST /admin/users/alice/username)`,
+      noVersionBump: (before: number, after: number) => `이름 변경은 버전을 올리지 않음 (토큰 ver ${before}, 사용자 버전 ${after})`,
+      newNameLogsIn: (status: number) => `새 이름과 같은 비밀번호로 로그인됨 (${status})`,
+      sessionAtOnce: (name: string) => `바로 다음 요청이 ${name}`,
+      sessionStale: (what: string) => `세션은 여전히 ${what}`,
+      refreshes: '클라이언트가 갱신합니다 (액세스 토큰이 만료되면 하듯이)',
+      refreshBringsName: (name: string) => `갱신 뒤 /api/me는 ${name}`,
+      tokenStale: (s: string) => `${s}초 동안 예전 이름, 갱신 뒤 새 이름`
+    },
+    'browser-close': {
+      title: '브라우저를 닫으면: 세션 쿠키와 영속 쿠키',
+      claim: 'Max-Age나 Expires가 없는 쿠키는 브라우저 메모리에만 있어 브라우저를 닫으면 사라지고, 있는 쿠키는 재시작 뒤에도 남습니다. 세션 쿠키는 SESSION_COOKIE_PERSISTENT가 정하고, JWT 리프레시 쿠키는 영속 쿠키입니다. 브라우저를 닫는 것은 로그아웃이 아닙니다: 서버는 유휴 제한까지 기록을 보관합니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'Session Cookie: 메모리에만 저장되며, 만료시간이 있지만 브라우저 종료시 삭제되는 쿠키 / Persistent Cookie: 파일로 저장되며, Max-Age 설정을 통해 장기간 유지 가능하고 브라우저 종료와 관계없이 사용 가능한 쿠키'
+      },
+      needs: 'SESSION_COOKIE_PERSISTENT=false인 서버',
+      why: {
+        session: '설정이 정함: 기본인 영속 쿠키는 살아남고, SESSION_COOKIE_PERSISTENT=false면 브라우저와 함께 끝남',
+        'jwt-none': '페이지 메모리의 액세스 토큰은 사라지지만 리프레시 쿠키에 Max-Age가 있음: 한 번 갱신하면 로그인이 돌아옴',
+        'jwt-denylist': '모든 모드에서 같은 리프레시 쿠키',
+        'jwt-version': '모든 모드에서 같은 리프레시 쿠키'
+      },
+      restarts: (dropped: string) => `브라우저가 다시 시작합니다: Max-Age나 Expires가 없는 쿠키(${dropped})와 페이지가 메모리에 둔 모든 것이 사라집니다`,
+      nothingDropped: '버린 쿠키 없음',
+      jwtHolds: '리프레시 쿠키에는 Max-Age가 붙어 왔고, 액세스 토큰은 페이지 메모리에 있습니다',
+      accessGone: (r: string) => `액세스 토큰 없이 /api/me의 응답 ${r}`,
+      jwtBack: '액세스 토큰은 페이지와 함께 사라졌고, 영속 리프레시 쿠키가 로그인을 되살림',
+      twoServers: '세션 서버 둘: 노트북은 기본값(SESSION_COOKIE_PERSISTENT=true), 휴대폰은 SESSION_COOKIE_PERSISTENT=false. Set-Cookie 속성을 비교해 보세요',
+      persistentSurvives: (r: string) => `영속 쿠키는 재시작 뒤에도 남음: ${r}`,
+      sessionCookieGone: (r: string) => `브라우저 세션 쿠키는 사라짐: ${r}`,
+      notALogout: '재시작 전에 떠 둔 브라우저 세션 쿠키의 사본(악성 코드, 동기화된 프로필)은 여전히 동작합니다: 브라우저를 닫아도 서버에서는 아무것도 끝나지 않았습니다',
+      recordStays: (r: string) => `사본: ${r}`,
+      sessionDetail: '영속: 재시작 뒤 200; SESSION_COOKIE_PERSISTENT=false: 로그아웃됨'
+    },
+    verdict: {
+      title: 'JWT는 나쁜 기본값인가? 수치를 나란히',
+      claim: '노트는 비판으로 끝납니다: JWT를 기본값으로 삼지 말라. 여기 이 프로젝트가 한 서버에서 지금 잰 방식별 수치를, 비판과 그 반론과 함께 놓습니다.',
+      seed: {
+        source: 'Session vs Cookie vs JWT',
+        quote: 'bolierplate의 템플릿에 넣지말고, 기본 값으로 JWT를 채택해서는 안된다.'
+      },
+      needs: '모든 방식을 올린 데모 서버',
+      why: {
+        session: '로그아웃이 기록을 지움: 사본은 즉시 거부됨',
+        'jwt-none': '서버의 어떤 것도 로그아웃을 모름: 사본은 exp까지 동작함',
+        'jwt-denylist': '로그아웃이 토큰을 거부 목록에 올림: 요청당 저장소 조회 1회로 사본은 즉시 거부됨',
+        'jwt-version': '로그아웃은 버전을 올리지 않음: 사본은 exp까지 동작함'
+      },
+      oneServer: '데모 서버 하나가 모든 방식을 올립니다 (/session, JWT_REVOCATION=none인 /jwt, /jwt-denylist, /jwt-version). alice가 각각에 로그인해 /api/me를 한 번 부르고, 서버가 보관하는 것을 보고, 로그아웃한 뒤 그 전에 떠 둔 사본을 다시 보냅니다',
+      colMechanism: '방식',
+      colBytes: '요청 바이트',
+      colStoreOps: '요청당 저장소 조회',
+      colKeeps: '서버 보관(바이트)',
+      colWindow: '로그아웃 뒤 사본',
+      colClient: '클라이언트 줄 수',
+      never: '거부되지 않음',
+      atOnce: (endedBy: string) => `즉시 거부 (${endedBy})`,
+      seconds: (s: number, endedBy: string) => `${s}초 더 (${endedBy})`,
+      tableTitle: '지금 잰 값 (여기서 액세스 토큰 수명은 4초, 서버 기본값은 15분):',
+      notes: (methods: string) => `요청 바이트: 회선 위의 GET /api/me; 서버 보관: 조회 화면이 보여 주는 키 이름과 값 (비밀은 가려서 몇 바이트 오차); 클라이언트 줄 수: 러너 자신의 JWT 전용 클라이언트 코드 (demo/story.ts의 Actor.${methods}), 브라우저가 어떤 쿠키에나 해 주는 일을 뺀 것`,
+      noBench: '요청당 CPU: bench/results/latest.json이 없어서 인용하지 않음 (npm run bench가 만듦)',
+      bench: (when: string, commit: string, rows: string) => `bench/results/latest.json의 요청당 CPU (${when}, 커밋 ${commit}): ${rows}`,
+      critiqueTag: '비판:',
+      critique: [
+        'bolierplate의 템플릿에 넣지말고, 기본 값으로 JWT를 채택해서는 안된다.',
+        'JWT는 클라이언트와 서버 양쪽에서 세션 관리를 직접 수행해야 한다. 하지만, 표준 세션 쿠키는 서버에서만 세션을 관리해도 잘 사용할 수 있다.',
+        '특히 모든 데이터가 토큰에 직접 인코딩되는 Stateless JWT 토큰을 사용할 경우 쿠키 또는 URL의 크기 제한을 금방 초과하게 된다.',
+        '서버가 원할 때마다 무효화할 수 있는 세션과 달리 개별 Stateless JWT 토큰은 무효화할 수 없다.'
+      ],
+      counterTag: '반론:',
+      counter: [
+        '사용자 인증에 필요한 모든 정보는 토큰 자체에 포함하기 때문에 세션방식과 다르게 정보를 담는 메모리를 차지 하지 않아 Stateless 서버를 구축할 수 있다. / 수평확장이 매우 쉬움 — Session Cluster 필요 없음 / 다만, 구현 방식에 따라 AccessToken을 만료시키거나 RefreshToken 등과 같은 방법을 추가한다면 추가적인 저장소가 필요하다(Redis 등)',
+        '세션을 사용하면 매번 요청이 올때마다 저장소를 조회하지만, 리프레시 토큰을 저장할 경우 엑세스 토큰이 만료될 때만 찌르기 때문에 같이 저장을 한다고 하더라도 이득이 있을 것같다.',
+        '외부 인증 시스템 Token을 이용한 접근이 가능하다. / 모바일 어플리케이션 환경에 적합하다.'
+      ],
+      evidence: (session: number, jwt: number) => `위의 근거: 세션 요청은 ${session}바이트, JWT 요청은 ${jwt}바이트. 요청마다 저장소를 읽지 않는 것은 jwt-none뿐이고, 로그아웃한 사본이 exp까지 동작하는 것은 jwt-none과 jwt-version뿐입니다. JWT를 세션처럼 만드는 폐기는 세션과 같은 요청당 저장소 조회를 치르고(cost-over-time 이야기), AUTH_CACHE는 둘 모두에서 그 조회를 없앱니다`,
+      sessionSmaller: (session: number, jwt: number) => `세션 요청이 더 작음 (${session} < ${jwt}바이트)`,
+      noneNoStore: (ops: string) => `jwt-none은 요청마다 저장소를 읽지 않음 (${ops})`,
+      ownNever: '사본이 한 번도 거부되지 않음',
+      ownAtOnce: (endedBy: string) => `사본은 즉시 거부됨: ${endedBy}`,
+      ownUntil: (s: number, endedBy: string) => `사본이 ${s}초 더 동작한 뒤 ${endedBy}`
     },
     // 보안 이야기 (demo/stories/): 토큰을 어디에 두는가, CSRF 방어를 끄고 켰을 때, 새 주소에서 온 갱신.
     'token-storage': {

@@ -3,7 +3,7 @@ import { requireAdmin } from '../auth/require-auth.js'
 import { AppError } from '../errors.js'
 import type { Strategy } from '../strategies/strategy.js'
 import type { UserRepository } from '../users/user-repository.js'
-import { ROLES, type Role, type UserChange } from '../users/user.js'
+import { ROLES, USERNAME_PATTERN, type Role, type User, type UserChange } from '../users/user.js'
 import { usernameParamsSchema } from './schemas.js'
 
 interface AdminRoutesOptions {
@@ -23,6 +23,13 @@ const passwordBody = {
   additionalProperties: false,
   required: ['password'],
   properties: { password: { type: 'string', minLength: 8, maxLength: 1024 } }
+} as const
+
+const usernameBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 64, pattern: USERNAME_PATTERN } }
 } as const
 
 /** Pauses before each retry of a strategy's part of an account change (ms): about a second in all. */
@@ -60,8 +67,10 @@ export function adminRoutes ({ users, strategies }: AdminRoutesOptions): Fastify
   return async function routes (app) {
     app.addHook('preHandler', async (request) => { requireAdmin(request) })
 
-    async function apply (request: FastifyRequest, username: string, change: UserChange, detail: { role?: Role, password?: string } = {}): Promise<object> {
-      const user = await users.change(username, change, detail)
+    async function apply (request: FastifyRequest, username: string, change: UserChange, detail: { role?: Role, password?: string, username?: string } = {}): Promise<object> {
+      const user: User | null = change === 'rename'
+        ? await users.rename(username, detail.username ?? username)
+        : await users.change(username, change, detail)
       if (user === null) throw new AppError('user_not_found', `no user named ${username}`)
       // The user record is changed now; the strategies' part must not be left half done. Every
       // strategy gets its turn (one failing does not stop the others), each retried a few times; if
@@ -93,5 +102,8 @@ export function adminRoutes ({ users, strategies }: AdminRoutesOptions): Fastify
       async (request) => await apply(request, request.params.username, 'password', { password: request.body.password }))
     app.post<{ Params: { username: string } }>('/users/:username/revoke', { schema: params },
       async (request) => await apply(request, request.params.username, 'revoke'))
+    // A rename ends no login: sessions take the new name at once, access tokens at their next refresh.
+    app.post<{ Params: { username: string }, Body: { username: string } }>('/users/:username/username', { schema: { ...params, body: usernameBody } },
+      async (request) => await apply(request, request.params.username, 'rename', { username: request.body.username }))
   }
 }

@@ -101,9 +101,15 @@ export class UserRepository {
     return raw === null ? null : JSON.parse(raw) as User
   }
 
+  /**
+   * The account `username` names. The index entry counts only while the record still carries that name:
+   * a rename that stopped between its steps (see rename) can leave the old name pointing at the renamed
+   * record, and that alias must not log anyone in.
+   */
   async findByUsername (username: string): Promise<User | null> {
     const id = await this.store.get(usernameKey(username))
-    return id === null ? null : await this.findById(id)
+    const user = id === null ? null : await this.findById(id)
+    return user !== null && user.username.toLowerCase() === username.toLowerCase() ? user : null
   }
 
   /**
@@ -117,9 +123,11 @@ export class UserRepository {
     if (user !== null) return user.demo === true && !this.mode.demoMode ? null : user
     const demo = this.demoUsers.get(username.toLowerCase())
     if (demo === undefined) return null
-    // A username index left without its record (half a wipe) is dropped so the user can be made again.
+    // A username index left without its record (half a wipe) is dropped so the user can be made again...
     const staleId = await this.store.get(usernameKey(demo.username))
-    if (staleId !== null && await this.store.get(userKey(staleId)) === null) await this.store.swap(usernameKey(demo.username), staleId, null)
+    const stale = staleId === null ? null : await this.findById(staleId)
+    // ...and so is one naming a record renamed since (a rename that stopped before its last step).
+    if (staleId !== null && stale?.username.toLowerCase() !== demo.username.toLowerCase()) await this.store.swap(usernameKey(demo.username), staleId, null)
     await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
     return await this.findByUsername(username)
   }
@@ -190,10 +198,49 @@ export class UserRepository {
   }
 
   /**
+   * Renames an account: `username:<next>` is claimed first (setIfAbsent, so two renames to one name cannot
+   * both win), then the record is rewritten with compare-and-swap, then the old name's index entry is
+   * dropped (swap, only while it still points at this account). Nothing else moves: no version or epoch
+   * bump, so no login ends. Every step is safe to repeat: a retry after a failure between steps finds its
+   * own claim on the new name (or the record already renamed) and finishes the rest. If the record cannot
+   * be written, the claim is released again. Returns null for an unknown username; throws username_taken
+   * when another account has the name.
+   */
+  async rename (username: string, next: string): Promise<User | null> {
+    const oldKey = usernameKey(username)
+    const newKey = usernameKey(next)
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const id = await this.store.get(oldKey)
+      if (id === null) return null
+      const raw = await this.store.get(userKey(id))
+      if (raw === null) return null
+      const user = JSON.parse(raw) as User
+      if (user.username.toLowerCase() !== username.toLowerCase()) {
+        // The old name still points at a record renamed since: an earlier rename stopped before its last
+        // step. Finish it (drop the alias); the name is then unknown, unless this very rename is the retry.
+        await this.store.swap(oldKey, id, null)
+        return user.username === next ? user : null
+      }
+      if (user.username === next) return user
+      if (newKey !== oldKey && !await this.store.setIfAbsent(newKey, id) && await this.store.get(newKey) !== id) {
+        throw new AppError('username_taken', `another account is already named ${next}`)
+      }
+      const renamed: User = { ...user, username: next, updatedAt: Date.now() }
+      if (await this.store.swap(userKey(id), raw, JSON.stringify(renamed))) {
+        if (newKey !== oldKey) await this.store.swap(oldKey, id, null)
+        return renamed
+      }
+    }
+    const id = await this.store.get(oldKey)
+    if (id !== null && newKey !== oldKey) await this.store.swap(newKey, id, null)
+    throw new AppError('conflict', 'the user changed concurrently; try again')
+  }
+
+  /**
    * Applies an admin change with compare-and-swap, so concurrent changes never lose a version bump.
    * Returns the updated user, or null when the username is unknown.
    */
-  async change (username: string, change: UserChange, detail: { role?: Role, password?: string } = {}): Promise<User | null> {
+  async change (username: string, change: Exclude<UserChange, 'rename'>, detail: { role?: Role, password?: string } = {}): Promise<User | null> {
     const passwordHash = change === 'password' ? await hashPassword(detail.password ?? '', this.hashCost) : undefined
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const id = await this.store.get(usernameKey(username))

@@ -32,8 +32,15 @@ export function publicUser (user: User): PublicUser {
   return { id: user.id, username: user.username, role: user.role }
 }
 
-/** The kinds of account change the strategies react to (admin routes emit them). */
-export type UserChange = 'role' | 'disable' | 'enable' | 'password' | 'revoke'
+/**
+ * The kinds of account change the strategies react to (admin routes emit them). `rename` changes the
+ * username and nothing else: it bumps neither `version` nor `epoch`, so issued access tokens keep the old
+ * name (their `preferred_username`) until they are refreshed or expire, in every JWT revocation mode.
+ */
+export type UserChange = 'role' | 'disable' | 'enable' | 'password' | 'revoke' | 'rename'
+
+/** What a username may be: a letter or digit, then letters, digits, `.`, `_` or `-`; 64 characters at most. */
+export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 
 /** Changes after which credentials issued earlier must stop working (they bump `version`). */
 export const VERSION_BUMPING_CHANGES: ReadonlySet<UserChange> = new Set(['role', 'disable', 'password', 'revoke'])

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { assertSameSite, sameSiteOrigins } from '../../auth/csrf.js'
 import { loginsOverLimit } from '../../auth/login-limit.js'
@@ -54,6 +55,14 @@ interface RefreshBody { refresh_token?: string }
 
 /** The address and user agent a login or refresh came from (the user agent cut to 200 characters). */
 const deviceOf = (request: FastifyRequest): Device => ({ userAgent: (request.headers['user-agent'] ?? '').slice(0, 200), ip: request.ip })
+
+/** The demo fat-token route's body: how many group names to add. */
+const fatTokenBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['groups'],
+  properties: { groups: { type: 'integer', minimum: 0, maximum: 1000 } }
+} as const
 
 /** Login, refresh, logout, the device list and the JWKS of the JWT strategy (mounted under /jwt). */
 export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
@@ -148,6 +157,25 @@ export function jwtRoutes (opts: JwtRoutesOptions): FastifyPluginAsync {
       ])
       return await reply.clearCookie(cookieName, cookieOptions).code(204).send()
     })
+
+    if (config.demoMode) {
+      /**
+       * Demo mode only (the runner's fat-token story): the caller's own access token again, with a `groups`
+       * claim of `groups` made-up group names, as an identity provider that puts group memberships in
+       * tokens would issue it. Same subject, login, role and version; a new jti and exp. Outside demo mode
+       * this route does not exist.
+       */
+      app.post<{ Body: { groups: number } }>('/demo/fat-token', {
+        schema: { body: fatTokenBodySchema, response: { 200: tokenResponseSchema } }
+      }, async (request, reply) => {
+        await opts.authenticate(request, reply)
+        const claims = verifyAccessToken(request.server.jwt, bearerToken(request.headers.authorization) ?? '')
+        const groups = Array.from({ length: request.body.groups }, (_, i) => `grp-${String(i).padStart(4, '0')}-project-readers`)
+        const { sub, preferred_username: username, role, ver, sid } = claims
+        const accessToken = request.server.jwt.sign({ sub, preferred_username: username, role, ver, sid, jti: randomBytes(16).toString('base64url'), groups })
+        return await reply.header('cache-control', 'no-store').send({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn })
+      })
+    }
 
     app.get('/.well-known/jwks.json', async (_request, reply) => {
       if (keys.jwks === null) throw new AppError('not_found', 'JWT_ALG=HS256 signs with a shared secret: there is no public key set')

@@ -72,7 +72,9 @@ export function createJwtStrategy (deps: StrategyDeps): Strategy {
       if (change === 'enable') return 0
       // A role change keeps every login: the next refresh carries the new role (and, in version mode,
       // the bumped version has already made older access tokens fail).
-      if (change === 'role') return (await refreshTokens.list(user.id)).length
+      // A rename likewise: the token's preferred_username stays the old one until the next refresh, in
+      // every mode (it bumps no version: the point of the demo's rename story).
+      if (change === 'role' || change === 'rename') return (await refreshTokens.list(user.id)).length
       await revocation.userChanged(user, change)
       return await refreshTokens.endAll(user.id)
     }

@@ -99,17 +99,26 @@ export class SessionRecords {
    * that read the record before this update is refused, so it cannot restore the old role.
    */
   async updateRole (userId: string, role: Role): Promise<number> {
+    return await this.update(userId, { role })
+  }
+
+  /** Rewrites the username in every session of the user (a rename), the same way as updateRole. */
+  async updateUsername (userId: string, username: string): Promise<number> {
+    return await this.update(userId, { username })
+  }
+
+  private async update (userId: string, patch: Partial<Pick<SessionAuth, 'role' | 'username'>>): Promise<number> {
     const sessions = await this.list(userId)
-    const updated = await Promise.all(sessions.map(async s => await this.setRole(userId, s.sessionId, s.record, role)))
+    const updated = await Promise.all(sessions.map(async s => await this.patch(userId, s.sessionId, s.record, patch)))
     return updated.filter(Boolean).length
   }
 
-  private async setRole (userId: string, sessionId: string, first: StoredSession, role: Role): Promise<boolean> {
+  private async patch (userId: string, sessionId: string, first: StoredSession, patch: Partial<Pick<SessionAuth, 'role' | 'username'>>): Promise<boolean> {
     let record: StoredSession | null = first
     for (let attempt = 0; attempt < MAX_ROLE_ATTEMPTS; attempt++) {
       if (record?.auth?.userId !== userId) return false
       try {
-        await setSession(this.sessions, sessionId, { ...record, auth: { ...record.auth, role } })
+        await setSession(this.sessions, sessionId, { ...record, auth: { ...record.auth, ...patch } })
         return true
       } catch (err) {
         if (!(err instanceof SessionWriteDropped)) throw err
@@ -117,7 +126,7 @@ export class SessionRecords {
       }
       record = await getSession(this.sessions, sessionId)
     }
-    // Ten write-backs of one session in a row while updating it: end it rather than leave the old role.
+    // Ten write-backs of one session in a row while updating it: end it rather than leave the old role or name.
     await this.end(userId, sessionId, 'revoked')
     return true
   }

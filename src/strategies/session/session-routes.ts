@@ -65,7 +65,7 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
       // change's list, which comes after its bump, finds this session and ends it. No login verified
       // against the old account state survives the change. A role change is handled the same way: the
       // session takes the role read here, or the role change's update (conditional on the record's
-      // revision, see SessionRecords.updateRole) rewrites it.
+      // revision, see SessionRecords.updateRole) rewrites it; a rename likewise.
       const current = await users.findById(user.id)
       if (current === null || current.disabled || epochOf(current) !== epoch) {
         await request.session.destroy()
@@ -74,6 +74,7 @@ export function sessionRoutes (opts: SessionRoutesOptions): FastifyPluginAsync {
         throw new AppError('login_superseded', 'the account changed while logging in (password change, disable or forced logout); log in again')
       }
       auth.role = current.role
+      auth.username = current.username
       if (config.maxSessionsPerUser > 0) {
         const excess = loginsOverLimit((await records.list(user.id)).map(s => ({ ...s, createdAt: s.auth.createdAt })), config.maxSessionsPerUser)
         await Promise.all(excess.map(async s => { await records.end(user.id, s.sessionId, 'replaced') }))

@@ -19,10 +19,20 @@ export const sessionEndKey = (sessionId: string): string => `sess-end:{${session
 /** connect-redis's own record names (`sess:<id>`, a prefix it appends the id to: no hash tag, none needed). */
 const CONNECT_REDIS_PREFIX = 'sess:'
 
-/** Milliseconds until a session record's cookie expires; the store expires the record at the same time. */
-export function ttlOf (session: StoredSession): number | undefined {
+/** The server's limits on a session: idle and absolute (SESSION_IDLE_TTL, SESSION_ABSOLUTE_TTL). */
+export interface SessionLifetimes { idleTtlMs: number, absoluteTtlMs: number }
+
+/**
+ * Milliseconds until a session record's cookie expires; the store expires the record at the same time.
+ * A browser-session cookie (SESSION_COOKIE_PERSISTENT=false) has no expiry of its own: its record then
+ * expires when the server's idle or absolute limit would end the session anyway.
+ */
+export function ttlOf (session: StoredSession, lifetimes?: SessionLifetimes): number | undefined {
   const expires = session.cookie?.expires
-  return expires === undefined || expires === null ? undefined : new Date(expires).getTime() - Date.now()
+  if (expires !== undefined && expires !== null) return new Date(expires).getTime() - Date.now()
+  const auth = session.auth
+  if (auth === undefined || lifetimes === undefined) return undefined
+  return Math.max(1, Math.min(auth.lastSeenAt + lifetimes.idleTtlMs, auth.createdAt + lifetimes.absoluteTtlMs) - Date.now())
 }
 
 /**
@@ -73,7 +83,7 @@ const revisionPrefix = (rev: unknown): string => typeof rev === 'number' ? `{"re
  * later revoke finds it), and a stale write-back cannot undo a role change.
  */
 export class KvSessionStore implements SessionStore {
-  constructor (private readonly kv: KvStore) {}
+  constructor (private readonly kv: KvStore, private readonly lifetimes?: SessionLifetimes) {}
 
   /** Whether `get` would be answered from the AUTH_CACHE right now, without a store round trip. */
   cached (sessionId: string): boolean {
@@ -97,13 +107,13 @@ export class KvSessionStore implements SessionStore {
     }
     if (data.auth !== undefined && creatable.has(data.auth)) {
       creatable.delete(data.auth)
-      this.kv.setIfAbsent(key, value, ttlOf({ cookie })).then(created => {
+      this.kv.setIfAbsent(key, value, ttlOf({ cookie, auth: data.auth }, this.lifetimes)).then(created => {
         if (created) written()
         else callback(new Error('session id collision: a record with the new id already exists'))
       }, callback)
       return
     }
-    this.kv.setIfCurrent(key, revisionPrefix(rev), value, ttlOf({ cookie }), sessionEndKey(sessionId)).then(result => {
+    this.kv.setIfCurrent(key, revisionPrefix(rev), value, ttlOf({ cookie, auth: data.auth }, this.lifetimes), sessionEndKey(sessionId)).then(result => {
       if (result === 'written') written()
       else callback(new SessionWriteDropped(result === 'changed' ? 'stale' : 'ended'))
     }, callback)
@@ -119,11 +129,11 @@ export class KvSessionStore implements SessionStore {
  * connect-redis on the app's ioredis client, only so the benchmark can measure the plugin defaults:
  * its `set` is an unconditional SET, so it keeps the write-back resurrection described above.
  */
-export function createSessionStore (kv: KvStore, keyPrefix: string, redisStore: SessionRedisStore): SessionStore {
+export function createSessionStore (kv: KvStore, keyPrefix: string, redisStore: SessionRedisStore, lifetimes?: SessionLifetimes): SessionStore {
   if (usesConnectRedis(kv, redisStore)) {
     return new RedisStore({ client: (kv as RedisKvStore).client, prefix: keyPrefix + CONNECT_REDIS_PREFIX }) as unknown as SessionStore
   }
-  return new KvSessionStore(kv)
+  return new KvSessionStore(kv, lifetimes)
 }
 
 export function usesConnectRedis (kv: KvStore, redisStore: SessionRedisStore): boolean {

@@ -18,8 +18,8 @@ import type { SessionAuth } from './session-data.js'
  * request costs one store read and, now and then, one write (every request when SESSION_ROLLING=true).
  */
 export function createSessionStrategy ({ config, store, users, mount: { name } }: StrategyDeps): Strategy {
-  const { idleTtlMs, absoluteTtlMs, rolling, redisStore } = config.session
-  const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix, redisStore))
+  const { idleTtlMs, absoluteTtlMs, rolling, redisStore, persistentCookie } = config.session
+  const sessionStore = new CountingSessionStore(createSessionStore(store, config.keyPrefix, redisStore, { idleTtlMs, absoluteTtlMs }))
   // connect-redis (the benchmark's plugin-defaults reference) keeps @fastify/session's own write-back.
   const conditionalStore = !usesConnectRedis(store, redisStore)
   const records = new SessionRecords(sessionStore.inner, store, config.session)
@@ -47,7 +47,8 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
       saveUninitialized: false,
       // writeBack does the rolling writes itself (one write, not @fastify/session's second one).
       rolling: conditionalStore ? false : rolling,
-      cookie: { ...cookieOptions, maxAge: Math.min(idleTtlMs, absoluteTtlMs) }
+      // SESSION_COOKIE_PERSISTENT=false: no maxAge, so neither Max-Age nor Expires (a browser-session cookie).
+      cookie: persistentCookie ? { ...cookieOptions, maxAge: Math.min(idleTtlMs, absoluteTtlMs) } : cookieOptions
     })
     scope.addHook('onRequest', function stopCharging (_request, _reply, done) {
       sessionStore.expect(null)
@@ -132,7 +133,7 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
     const resign = request.cookies[cookieName] !== session.encryptedSessionId
     if (rolling || resign || now - auth.lastSeenAt >= touchIntervalMs) {
       auth.lastSeenAt = now
-      session.cookie.maxAge = Math.min(idleTtlMs, auth.createdAt + absoluteTtlMs - now)
+      if (persistentCookie) session.cookie.maxAge = Math.min(idleTtlMs, auth.createdAt + absoluteTtlMs - now)
     }
     // writeBack saves the record in onSend when it changed (or always, when rolling).
     if (rolling || auth.lastSeenAt === now) request.authStoreOps++
@@ -152,6 +153,7 @@ export function createSessionStrategy ({ config, store, users, mount: { name } }
     authenticate,
     async onUserChange (user, change) {
       if (change === 'role') return await records.updateRole(user.id, user.role)
+      if (change === 'rename') return await records.updateUsername(user.id, user.username)
       if (change === 'enable') return 0
       return await records.endAll(user.id, 'revoked')
     }
