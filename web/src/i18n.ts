@@ -13,6 +13,7 @@ const en = {
   heading: 'Session vs JWT',
   langLabel: 'Language',
   resetButton: 'Reset demo',
+  xssLabLink: 'XSS lab (where the token is kept)',
   loadingInfo: 'Loading server settings…',
   notDemo: 'This server does not run in DEMO_MODE.',
   serverInfo: (store: string, accessTtl: number, idleTtl: number, maxLogins: number) =>
@@ -125,6 +126,7 @@ const ko: Messages = {
   heading: '세션 vs JWT',
   langLabel: '언어',
   resetButton: '데모 초기화',
+  xssLabLink: 'XSS 실험실 (토큰을 어디에 두는가)',
   loadingInfo: '서버 설정을 불러오는 중…',
   notDemo: '이 서버는 DEMO_MODE로 실행되고 있지 않습니다.',
   serverInfo: (store, accessTtl, idleTtl, maxLogins) =>
