@@ -9,7 +9,9 @@ import { startApp, waitFor } from './helpers/app.js'
 /**
  * The page's story player in a real browser (Debian's Chromium through playwright-core, never a downloaded
  * one), under the strict CSP: play story 2 (log out, replay the old credential) on every mount side by
- * side, step by step, and check the verdict of each mode, Back, and the switch to Korean.
+ * side, step by step, and check the verdict of each mode, Back, and the switch to Korean; then every other
+ * playable story on every mode against the expected outcome, story 18's lab links (the lab refuses to be
+ * framed) and the list of the stories only the runner can play.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
