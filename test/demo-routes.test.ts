@@ -147,3 +147,29 @@ t.test('reset brings back a demo account whose record vanished (a store that res
     t.equal(login.status, 200, `${who.username} logs in after the reset`)
   }
 })
+
+t.test('reset gives a renamed demo account its name back and ends its logins (the rename story)', async t => {
+  const s = await startApp(t, { DEMO_MODE: 'true', JWT_REVOCATION: 'none' })
+  const before = await loginEverywhere(t, s, alice)
+  const token = await adminToken(s)
+  const renamed = await s.client().post('/admin/users/alice/username', { username: 'alice-renamed' }, { bearer: token })
+  t.equal(renamed.status, 200, 'the admin renames alice')
+  const id = renamed.body.user.id as string
+
+  const reset = await s.client().post('/demo/reset')
+  t.equal(reset.status, 200)
+  t.same(reset.body.reset, ['alice', 'bob', 'admin'], 'every demo account')
+  t.equal(reset.body.loginsEnded.session, 1, 'the renamed account\'s session was ended, not left to a second alice')
+  t.equal((await before.session.get('/session/api/me')).status, 401, 'the session from before the rename and reset is refused')
+  for (const mount of JWT_MOUNTS) {
+    t.equal((await s.client().post(`/${mount}/refresh`, { refresh_token: before.jwt[mount]!.refresh })).status, 401, `/${mount}: its refresh token is refused`)
+  }
+  t.equal((await s.app.svj.users.findByUsername('alice'))?.id, id, 'alice is the same account again, not a new one')
+  t.equal(await s.app.svj.users.findByUsername('alice-renamed'), null, 'the new name is gone')
+  t.equal((await s.client().post('/session/login', { ...alice, username: 'alice-renamed' })).status, 401, 'the renamed name no longer logs in')
+  const again = s.client()
+  t.equal((await again.post('/session/login', alice)).status, 200, 'alice logs in with her published name and password')
+  t.equal((await again.get('/session/api/me')).body.username, 'alice')
+  const second = await s.client().post('/admin/users/alice/username', { username: 'alice-renamed' }, { bearer: await adminToken(s) })
+  t.equal(second.status, 200, 'the story can rename her again: the new name is free')
+})

@@ -9,7 +9,9 @@ import { startApp, waitFor } from './helpers/app.js'
 /**
  * The page's story player in a real browser (Debian's Chromium through playwright-core, never a downloaded
  * one), under the strict CSP: play story 2 (log out, replay the old credential) on every mount side by
- * side, step by step, and check the verdict of each mode, Back, and the switch to Korean.
+ * side, step by step, and check the verdict of each mode, Back, and the switch to Korean; then every other
+ * playable story on every mode against the expected outcome, story 18's lab links (the lab refuses to be
+ * framed) and the list of the stories only the runner can play.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
@@ -42,8 +44,8 @@ async function expectText (t: Test, page: Page, selector: string, pattern: RegEx
 }
 
 /** The server (every mount side by side, 6 s access tokens) and Chromium with a fresh profile, the page under the strict CSP. */
-async function open (t: Test): Promise<{ page: Page, problems: string[] }> {
-  const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: '6s', JWT_CLOCK_TOLERANCE: '0s', DEMO_MODE: 'true' })
+async function open (t: Test, accessTtl = '6s'): Promise<{ page: Page, problems: string[] }> {
+  const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: accessTtl, JWT_CLOCK_TOLERANCE: '0s', DEMO_MODE: 'true' })
   const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } })
   t.teardown(async () => {
@@ -62,6 +64,19 @@ async function open (t: Test): Promise<{ page: Page, problems: string[] }> {
   })
   await page.goto(`${s.url}/`)
   return { page, problems }
+}
+
+/** Plays the selected story to its end with Start and Next; returns the text of every failed check. */
+async function playToEnd (t: Test, page: Page, label: string): Promise<string[]> {
+  await page.click('[data-role=sp-start]')
+  const failed: string[] = []
+  for (let step = 1; ; step++) {
+    await expectText(t, page, '[data-role=sp-counter]', new RegExp(`^Step ${step} of \\d+`), `${label}: step ${step} ran`, 20_000)
+    failed.push(...await page.locator('.sp-checks li.bad').allTextContents())
+    if (/The story is over/.test(await text(page, '[data-role=sp-counter]'))) break
+    await page.click('[data-role=sp-next]')
+  }
+  return failed
 }
 
 t.test('story player: story 2 (logout) on every mode, step by step', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
@@ -157,5 +172,61 @@ t.test('story player: stories 1, 3, 6 and 7 on every mode end as each mode promi
   t.equal(await page.locator('[data-role=sp-step] .sp-col[data-mode]:not([data-mode=all])').count(), 1, 'one column')
   const single = await page.locator('[data-role=sp-summary-verdict]').evaluateAll(cells => cells.map(c => `${c.getAttribute('data-mode') ?? ''}:${c.getAttribute('data-ok') ?? ''}`))
   t.same(single, ['jwt-version:true'], 'the version mode alone: old token rejected, refresh brings the new role', { summary: await text(page, '[data-role=sp-summary]') })
+  t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
+})
+
+/** The added stories' outcome per mode: this test's own statement of them (not harness/promises.ts), as the runner's matrix says. */
+const EXPECTED_MORE: Record<string, Record<string, RegExp>> = {
+  disable: { session: /^rejected at once/, jwt: /^works until exp/, 'jwt-denylist': /^rejected at once/, 'jwt-version': /^rejected at once/ },
+  password: { session: /^rejected at once/, jwt: /^works until exp/, 'jwt-denylist': /^rejected at once/, 'jwt-version': /^rejected at once/ },
+  'fat-token': { session: /^same size \(\d+ B per request/, jwt: /^grows with claims \(\d+ → \d+ B/, 'jwt-denylist': /^grows with claims/, 'jwt-version': /^grows with claims/ },
+  rename: { session: /^new name at once/, jwt: /^stale until refresh/, 'jwt-denylist': /^stale until refresh/, 'jwt-version': /^stale until refresh/ },
+  'new-device': { session: /^not flagged/, jwt: /^flagged, still works .*new_address 203\.0\.113\.66/, 'jwt-denylist': /^flagged/, 'jwt-version': /^flagged/ }
+}
+
+t.test('story player: stories 4, 5, 13, 15, 20 on every mode; 18 links to the lab; the runner-only stories are listed', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+  const { page, problems } = await open(t, '5s')
+  await expectText(t, page, '[data-role=sp-story]', /Log in and call/, 'the stories are listed')
+  const listed = await page.locator('[data-role=sp-story] option').evaluateAll(os => os.map(o => o.getAttribute('value') ?? ''))
+  t.same(listed, ['login', 'logout', 'role', 'disable', 'password', 'stolen-access', 'stolen-refresh', 'fat-token', 'rename', 'token-storage', 'new-device'], 'the playable stories, in the runner\'s order')
+
+  for (const [slug, expected] of Object.entries(EXPECTED_MORE)) {
+    await page.selectOption('[data-role=sp-story]', slug)
+    const failed = await playToEnd(t, page, slug)
+    t.same(failed, [], `${slug}: every check of every step passed`)
+    const verdicts = await page.locator('[data-role=sp-summary-verdict]').evaluateAll(cells => cells.map(c => `${c.getAttribute('data-mode') ?? ''}:${c.getAttribute('data-ok') ?? ''}`))
+    t.same(verdicts, ['session:true', 'jwt:true', 'jwt-denylist:true', 'jwt-version:true'], `${slug}: observed as the runner expects on every mode`, { summary: await text(page, '[data-role=sp-summary]') })
+    for (const [mode, pattern] of Object.entries(expected)) {
+      t.match(await text(page, `[data-role=sp-summary] tr:has([data-mode=${mode}]) td:nth-child(3)`), pattern, `${slug} on /${mode}: observed ${String(pattern)}`)
+    }
+    if (slug === 'fat-token') {
+      // The step where the token passes 4096 bytes: the JWT request is refused there, the session's is the same size.
+      await page.click('[data-role=sp-back]')
+      await expectText(t, page, '[data-role=sp-say]', /^110 groups/, 'fat-token: back at the 110-group step')
+      t.match(await text(page, '[data-role=sp-step] .sp-col[data-mode=jwt] .sp-checks'), /token \d{4} B: past 4096 bytes it fits no cookie and this server refuses it \(401/, 'fat-token: past 4096 bytes the token is refused')
+      t.match(await text(page, '[data-role=sp-step] .sp-col[data-mode=session] .sp-na'), /request bytes so far: (\d+) → \1 → \1 → \1$/, 'fat-token: the session request stays the same size')
+      mkdirSync(ARTIFACTS, { recursive: true })
+      await page.locator('#stories').screenshot({ path: join(ARTIFACTS, 'demo-story-player-fat-token.png') })
+    }
+  }
+
+  // Story 18: the lab refuses to be framed, so each mode gets a link that opens it in a new tab.
+  await page.selectOption('[data-role=sp-story]', 'token-storage')
+  t.same(await playToEnd(t, page, 'token-storage'), [], 'token-storage: the reset passed')
+  const links = await page.locator('[data-role=sp-link]').evaluateAll(as => as.map(a => `${a.getAttribute('href') ?? ''} ${a.getAttribute('target') ?? ''} ${a.getAttribute('rel') ?? ''}`))
+  t.same(links, ['session', 'jwt', 'jwt-denylist', 'jwt-version'].map(m => `/xss-lab.html?mount=%2F${m} _blank noopener`), 'one lab link per mode, opening a new tab')
+  const lab = await page.request.get(`${new URL(page.url()).origin}/xss-lab.html?mount=/jwt`)
+  t.equal(lab.status(), 200, 'the lab is served (same origin)')
+  t.match(lab.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/, 'the lab refuses framing: hence a link, not an iframe')
+  const marks = await page.locator('[data-role=sp-summary-verdict]').evaluateAll(cells => cells.map(c => c.getAttribute('data-ok') ?? ''))
+  t.same(marks, ['elsewhere', 'elsewhere', 'elsewhere', 'elsewhere'], 'token-storage: the summary says the verdict is read in the lab, not ✘')
+
+  // The runner-only stories, each with its command, in both languages.
+  const runnerOnly = await page.locator('[data-role=sp-runner-only] li').evaluateAll(lis => lis.map(li => li.getAttribute('data-slug') ?? ''))
+  t.same(runnerOnly, ['expiry', 'limit', 'scale-out', 'redis-down', 'load-balancer', 'cost-over-time', 'browser-close', 'verdict', 'csrf'], 'the stories that need their own servers are listed')
+  t.match(await page.locator('[data-role=sp-runner-only]').textContent(), /9 more stories run in the terminal only[\s\S]*npm run demo -- --story csrf/, 'with the runner command for each')
+  await page.evaluate("document.dispatchEvent(new CustomEvent('svj:lang', { detail: { lang: 'ko' } }))")
+  await expectText(t, page, '[data-role=sp-runner-only] summary', /이야기 9개는 터미널에서만 실행됩니다/, 'Korean: the runner-only note')
+  await expectText(t, page, '[data-role=sp-say]', /새 탭에서 열립니다/, 'Korean: the lab step')
   t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
 })

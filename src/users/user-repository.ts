@@ -6,6 +6,8 @@ import { BENCH_PASSWORD, DEMO_USERS, LOGIN_ENDING_CHANGES, VERSION_BUMPING_CHANG
 
 const userKey = (id: string): string => `user:${id}`
 const usernameKey = (username: string): string => `username:${username.toLowerCase()}`
+/** Demo mode: a demo account's id by its published name, so the reset finds it after a rename. */
+const demoIdKey = (username: string): string => `demo-user:${username.toLowerCase()}`
 const MAX_UPDATE_ATTEMPTS = 10
 
 /**
@@ -88,6 +90,7 @@ export class UserRepository {
     const now = Date.now()
     const user: User = { id, username, role, disabled: false, version: 1, epoch: 0, passwordHash, createdAt: now, updatedAt: now, ...(demo ? { demo } : {}) }
     await this.store.set(userKey(id), JSON.stringify(user))
+    if (demo) await this.store.set(demoIdKey(username), id)
     return true
   }
 
@@ -179,6 +182,7 @@ export class UserRepository {
   async restoreDemo (username: string): Promise<User | null> {
     const demo = this.demoUsers.get(username.toLowerCase())
     if (demo === undefined) return null
+    await this.undoDemoRename(demo.username)
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const id = await this.store.get(usernameKey(demo.username))
       const raw = id === null ? null : await this.store.get(userKey(id))
@@ -192,9 +196,29 @@ export class UserRepository {
       const user = JSON.parse(raw) as User
       if (user.demo !== true) return null
       const restored: User = { ...user, role: demo.role, disabled: false, passwordHash: demo.passwordHash, version: user.version + 1, epoch: epochOf(user) + 1, updatedAt: Date.now() }
-      if (await this.store.swap(userKey(id), raw, JSON.stringify(restored))) return restored
+      if (await this.store.swap(userKey(id), raw, JSON.stringify(restored))) {
+        // Demo records made before the id index existed get it here, so their next rename is undone too.
+        await this.store.set(demoIdKey(demo.username), id)
+        return restored
+      }
     }
     throw new AppError('conflict', 'the user changed concurrently; try again')
+  }
+
+  /**
+   * A demo account an admin renamed (the rename story) gets its published name back, so the reset
+   * restores and logs out that account rather than creating a second one under the old name while the
+   * renamed one keeps its logins. Left alone when the published name belongs to another account now.
+   */
+  private async undoDemoRename (published: string): Promise<void> {
+    const id = await this.store.get(demoIdKey(published))
+    const user = id === null ? null : await this.findById(id)
+    if (user === null || user.demo !== true || user.username.toLowerCase() === published.toLowerCase()) return
+    try {
+      await this.rename(user.username, published)
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'username_taken')) throw err
+    }
   }
 
   /**

@@ -113,9 +113,10 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
   const stepView = h('div', { class: 'sp-step', 'data-role': 'sp-step' })
   const summary = h('div', { class: 'sp-summary', 'data-role': 'sp-summary' })
   const wireNote = h('p', { class: 'sp-note' })
+  const runnerOnly = h('details', { class: 'sp-runner-only', 'data-role': 'sp-runner-only' })
   root.classList.add('story-player')
   root.setAttribute('aria-labelledby', 'sp-heading')
-  root.replaceChildren(heading, intro, controls, header, stepView, summary, wireNote)
+  root.replaceChildren(heading, intro, controls, runnerOnly, header, stepView, summary, wireNote)
 
   function selectedColumns (): ColumnState[] {
     return mounts.filter(m => mode === 'all' || m.mount.name === mode).map(m => ({ mount: m.mount, mechanism: m.mechanism, access: null, loot: null, lootHolds: [] }))
@@ -150,6 +151,24 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     nextButton.disabled = running || story === null || current >= total - 1
     counter.textContent = words === null ? (wordsError ? w().wordsMissing : '') : story === null ? w().noStories : running ? w().running : current < 0 ? w().notStarted : `${w().stepOf(current + 1, total)}${current === total - 1 && records.length === total ? ` · ${w().done}` : ''}`
     wireNote.textContent = w().wireNote
+    renderRunnerOnly()
+  }
+
+  /** The runner's stories the page cannot play (they start servers of their own), with the command for each. */
+  function renderRunnerOnly (): void {
+    const l = lw()
+    const others = words === null || l === null ? [] : words.stories.filter(s => !STORIES.some(p => p.slug === s.slug) && l.stories[s.slug] !== undefined)
+    if (others.length === 0) { runnerOnly.replaceChildren(); runnerOnly.hidden = true; return }
+    runnerOnly.hidden = false
+    const W = w()
+    runnerOnly.replaceChildren(
+      h('summary', {}, W.runnerOnly(others.length)),
+      h('p', {}, W.runnerOnlyWhy),
+      h('ul', {}, ...others.map(s => {
+        const sw = l?.stories[s.slug]
+        const needs = typeof sw?.needs === 'string' ? ` (${W.needs}: ${sw.needs})` : ''
+        return h('li', { 'data-slug': s.slug }, `${s.id}. ${sw?.title ?? s.slug}${needs}: `, h('code', {}, `npm run demo -- --story ${s.slug}`))
+      })))
   }
 
   function renderHeader (): void {
@@ -216,6 +235,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     const W = w()
     const parts: Array<Node | string> = r.exchanges.map(exchangeView)
     if (r.note !== undefined) parts.push(h('p', { class: 'sp-na' }, r.note[lang]))
+    if (r.link !== undefined) parts.push(h('p', { class: 'sp-link' }, h('a', { href: r.link.href, target: '_blank', rel: 'noopener', 'data-role': 'sp-link' }, r.link.text[lang])))
     if (r.checks.length > 0) {
       parts.push(h('ul', { class: 'sp-checks', 'aria-label': W.checks }, ...r.checks.map(c => h('li', { class: c.ok ? 'ok' : 'bad' }, `${c.ok ? W.ok : W.bad} ${c.text[lang]}`))))
     }
@@ -270,11 +290,15 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
       }
       const expected = expectedOf(col.mechanism)
       const ok = observed !== undefined && observed.outcome === expected
+      // A story observed outside the player (the XSS lab's tab) says where, instead of a ✘ it did not see.
+      const elsewhere = story?.observedIn
       return h('tr', {},
         h('th', { scope: 'row' }, `/${col.mount.name} (${col.mechanism})`),
         h('td', {}, expected === null ? '?' : outcomeLabel(expected)),
-        h('td', {}, observed === undefined ? '–' : `${outcomeLabel(observed.outcome)} (${observed.detail[lang]})`),
-        h('td', { class: `sp-mark ${ok ? 'ok' : 'bad'}`, 'data-role': 'sp-summary-verdict', 'data-mode': col.mount.name, 'data-ok': String(ok) }, ok ? W.ok : W.bad),
+        h('td', {}, elsewhere !== undefined ? elsewhere[lang] : observed === undefined ? '–' : `${outcomeLabel(observed.outcome)} (${observed.detail[lang]})`),
+        elsewhere !== undefined
+          ? h('td', { class: 'sp-mark', 'data-role': 'sp-summary-verdict', 'data-mode': col.mount.name, 'data-ok': 'elsewhere' }, W.labMark)
+          : h('td', { class: `sp-mark ${ok ? 'ok' : 'bad'}`, 'data-role': 'sp-summary-verdict', 'data-mode': col.mount.name, 'data-ok': String(ok) }, ok ? W.ok : W.bad),
         h('td', {}, sw?.why[col.mechanism] ?? ''))
     })
     const l = lw()

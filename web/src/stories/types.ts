@@ -50,6 +50,8 @@ export interface ColumnResult {
   observed?: Observed
   /** Shown instead of requests, e.g. "sessions have no refresh token". */
   note?: Text
+  /** A page the lecturer opens in a new tab (the XSS lab: its pages refuse to be framed). */
+  link?: { href: string, text: Text }
 }
 
 /** The credentials a column's client (and its attacker) hold through a story. */
@@ -63,4 +65,6 @@ export interface ColumnState {
   lootHolds: string[]
   /** The last observation, so a later step can confirm it (the role story's refresh). */
   observed?: Observed
+  /** What a story keeps between its steps on this column (a second device's token, a device id, byte counts). */
+  memo?: Record<string, unknown>
 }

@@ -51,7 +51,11 @@ const en = {
   observedShort: 'observed',
   notApplicable: '—',
   shared: 'once, for every mode',
-  actors: { aliceBrowser: 'alice\'s browser', attacker: 'attacker', admin: 'admin', page: 'this page' } as Record<string, string>
+  runnerOnly: (n: number) => `${n} more stories run in the terminal only`,
+  runnerOnlyWhy: 'They need servers of their own (other settings, several instances, a Redis to stop and start, a second site), which a page cannot start. The runner starts them:',
+  needs: 'needs',
+  labMark: '↗',
+  actors: { aliceBrowser: 'alice\'s browser', attacker: 'attacker', admin: 'admin', page: 'this page', aliceLaptop: 'alice\'s laptop (this browser)', alicePhone: 'alice\'s phone', aliceLoggingInAgain: 'alice, logging in again', newName: 'a login with the new name' } as Record<string, string>
 }
 
 export type UiWords = typeof en
@@ -101,7 +105,11 @@ const ko: UiWords = {
   observedShort: '관찰',
   notApplicable: '—',
   shared: '한 번, 모든 모드에 대해',
-  actors: { aliceBrowser: 'alice의 브라우저', attacker: '공격자', admin: '관리자', page: '이 페이지' }
+  runnerOnly: (n: number) => `이야기 ${n}개는 터미널에서만 실행됩니다`,
+  runnerOnlyWhy: '자기 서버가 필요한 이야기입니다 (다른 설정, 인스턴스 여러 개, 멈췄다 켤 Redis, 두 번째 사이트). 페이지는 서버를 띄울 수 없으니 러너가 띄웁니다:',
+  needs: '필요한 것',
+  labMark: '↗',
+  actors: { aliceBrowser: 'alice의 브라우저', attacker: '공격자', admin: '관리자', page: '이 페이지', aliceLaptop: 'alice의 노트북 (이 브라우저)', alicePhone: 'alice의 휴대폰', aliceLoggingInAgain: '다시 로그인하는 alice', newName: '새 이름으로 로그인' }
 }
 
 export const UI: Record<Lang, UiWords> = { en, ko }
