@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { CHROMIUM, chromiumFound, launchChromium } from '../harness/browser.js'
 import { PUBLIC_DIR } from '../src/routes/demo-routes.js'
 import { startApp, waitFor } from './helpers/app.js'
 import { freePort } from './helpers/redis.js'
@@ -15,12 +15,10 @@ import { freePort } from './helpers/redis.js'
  * promises, reset the demo, switch to Korean. The page is served under a strict CSP, as the hardened
  * server will.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 const ARTIFACTS = join(process.cwd(), 'test-artifacts')
 
-const found = existsSync(CHROMIUM)
+const found = chromiumFound()
 if (!found && process.env.CI === 'true') {
   t.fail(`CI=true but no Chromium at ${CHROMIUM}: run .ci/setup-chromium.sh (apt-get install chromium) or set CHROMIUM_PATH`)
 }
@@ -43,13 +41,9 @@ async function expectText (t: Test, page: Page, selector: string, pattern: RegEx
  * requests (but not the page's own requests aborted by a navigation the test makes: `goto`).
  */
 async function openPage (t: Test): Promise<{ page: Page, problems: string[], goto: (url: string) => Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1366, height: 768 } })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page = context.pages()[0] ?? await context.newPage()
+  const browser = await launchChromium({ viewport: { width: 1366, height: 768 } })
+  t.teardown(browser.close)
+  const { page } = browser
   const problems: string[] = []
   page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
   let navigating = false

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { CHROMIUM, chromiumFound, launchChromium } from '../harness/browser.js'
 import { PUBLIC_DIR } from '../src/routes/demo-routes.js'
 import { startApp, waitFor } from './helpers/app.js'
 
@@ -13,8 +13,6 @@ import { startApp, waitFor } from './helpers/app.js'
  * playable story on every mode against the expected outcome, story 18's lab links (the lab refuses to be
  * framed) and the list of the stories only the runner can play.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 const ARTIFACTS = join(process.cwd(), 'test-artifacts')
 
@@ -26,7 +24,7 @@ const EXPECTED: Record<string, RegExp> = {
   'jwt-version': /works until exp/
 }
 
-const found = existsSync(CHROMIUM)
+const found = chromiumFound()
 if (!found && process.env.CI === 'true') {
   t.fail(`CI=true but no Chromium at ${CHROMIUM}: run .ci/setup-chromium.sh (apt-get install chromium) or set CHROMIUM_PATH`)
 }
@@ -46,13 +44,9 @@ async function expectText (t: Test, page: Page, selector: string, pattern: RegEx
 /** The server (every mount side by side, 6 s access tokens) and Chromium with a fresh profile, the page under the strict CSP. */
 async function open (t: Test, accessTtl = '6s'): Promise<{ page: Page, problems: string[] }> {
   const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: accessTtl, JWT_CLOCK_TOLERANCE: '0s', DEMO_MODE: 'true' })
-  const profile = mkdtempSync(join(tmpdir(), 'svj-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1440, height: 900 } })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page = context.pages()[0] ?? await context.newPage()
+  const browser = await launchChromium({ viewport: { width: 1440, height: 900 } })
+  t.teardown(browser.close)
+  const { page } = browser
   const problems: string[] = []
   page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
   page.on('requestfailed', req => { problems.push(`request failed: ${req.url()}`) })

@@ -3,16 +3,11 @@
  * the strict page CSP, and in Chromium its "injected" script reads the JWT access token (page memory and
  * localStorage) but never an HttpOnly cookie, and rides the cookies with same-origin requests.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { chromium } from 'playwright-core'
+import { CHROMIUM, chromiumFound, launchChromium } from '../harness/browser.js'
 import { startApp } from './helpers/app.js'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
-const found = existsSync(CHROMIUM)
+const found = chromiumFound()
 if (!found && process.env.CI === 'true') t.fail(`CI=true but no Chromium at ${CHROMIUM}: run .ci/setup-chromium.sh or set CHROMIUM_PATH`)
 if (!found && process.env.CI !== 'true') console.error(`\n*** xss lab test SKIPPED: no Chromium at ${CHROMIUM} ***\n`)
 
@@ -31,13 +26,9 @@ t.test('the lab is a demo-mode page: absent otherwise, under the strict CSP in d
 
 t.test('in Chromium: what the injected script reads and rides, per strategy', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
   const s = await startApp(t, { DEMO_MODE: 'true', AUTH_STRATEGIES: 'session,jwt', JWT_ACCESS_TTL: '60s' })
-  const profile = mkdtempSync(join(tmpdir(), 'svj-xss-lab-test-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page = context.pages()[0] ?? await context.newPage()
+  const browser = await launchChromium()
+  t.teardown(browser.close)
+  const { context, page } = browser
   const problems: string[] = []
   page.on('pageerror', err => { problems.push(err.message) })
   page.on('console', msg => { if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text()) })

@@ -6,18 +6,13 @@
  * the HttpOnly cookie it cannot read (same-origin requests carry it). Without Chromium the story is
  * skipped loudly (an error with CI=true).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { CHROMIUM, chromiumFound, launchChromium } from '../../harness/browser.js'
 import type { Scenario } from '../scenarios.js'
 import { decodeJwt, redact } from '../http.js'
 import { m } from '../i18n/index.js'
 import type { Observation } from '../story.js'
 
 const words = (): ReturnType<typeof m>['scenarios']['token-storage'] => m().scenarios['token-storage']
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 
 interface Report {
   localStorage: Record<string, string>
@@ -38,21 +33,16 @@ export const tokenStorage: Scenario = {
   expect: t => ({ outcome: t.strategy === 'session' ? 'cookie-ridden' : 'token-read', why: words().why[t.strategy] }),
   async run (s): Promise<Observation> {
     const t = words()
-    if (!existsSync(CHROMIUM)) {
+    if (!chromiumFound()) {
       if (process.env.CI === 'true') throw new Error(`CI=true but no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
       s.say(t.noChromium(CHROMIUM))
       console.error(`\n*** demo story token-storage SKIPPED: no Chromium at ${CHROMIUM} ***\n`)
       return { outcome: 'skipped', detail: t.noChromiumDetail }
     }
     const server = await s.server()
-    const { chromium } = await import('playwright-core')
-    const profile = mkdtempSync(join(tmpdir(), 'svj-xss-lab-'))
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS })
-    s.onCleanup(async () => {
-      await context.close()
-      rmSync(profile, { recursive: true, force: true })
-    })
-    const page = context.pages()[0] ?? await context.newPage()
+    const browser = await launchChromium()
+    s.onCleanup(browser.close)
+    const page = browser.page
     const problems: string[] = []
     page.on('pageerror', err => { problems.push(err.message) })
     page.on('console', msg => { if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text()) })
@@ -73,7 +63,7 @@ export const tokenStorage: Scenario = {
     s.say(t.memory(report.memory.length === 0 ? t.nothing : report.memory.map(v => `${redact(v, 12)} (${t.names(whose(v))})`).join(', ')))
     s.say(t.documentCookie(report.documentCookie === '' ? t.empty : report.documentCookie))
     // The refresh cookie lives under Path=/jwt: ask for the mount's URLs too.
-    const cookies = await context.cookies([`${server.url}/`, `${server.url}${mount}/`])
+    const cookies = await browser.context.cookies([`${server.url}/`, `${server.url}${mount}/`])
     s.say(t.browserHolds(cookies.map(c => `${c.name} (HttpOnly ${String(c.httpOnly)}, SameSite ${c.sameSite}, Path ${c.path})`).join(', ')))
     const httpOnlyNames = cookies.filter(c => c.httpOnly).map(c => c.name)
     s.check(httpOnlyNames.length > 0 && httpOnlyNames.every(n => !report.documentCookie.includes(`${n}=`)), t.httpOnlyUnreadable(httpOnlyNames.join(', ')))
