@@ -5,10 +5,12 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web
-# The page's story words are generated from the runner's tables (tools/story-words.ts); build stage only.
+# The page's story words are generated from the runner's tables (tools/story-words.ts), whose stories
+# import the harness and the bench's Redis helpers; build stage only, none of it reaches the image.
 COPY demo ./demo
 COPY harness ./harness
 COPY tools ./tools
+COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim
