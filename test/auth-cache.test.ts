@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { Agent, request } from 'node:http'
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { ConfigError, loadConfig } from '../src/config/config.js'
 import type { CachedKvStore } from '../src/stores/cached-store.js'
-import { send, type Reply } from '../harness/http.js'
+import { RawClient, send, type Reply } from '../harness/http.js'
 import { loginJwt, loginSession } from '../harness/login.js'
 import { benchUser, demoAdmin } from '../harness/fixtures.js'
 import { startServer } from '../harness/server.js'
@@ -271,42 +270,29 @@ ownRedisTest(t, 'a Redis that refuses client tracking (here: an ACL without CLIE
   t.equal((await send(`${plain.url}/ready`, 'GET')).status, 200, 'the same Redis serves the app without the cache')
 })
 
-/** GET over one kept-alive connection: a request sent while the server is stopped waits on a socket it already watches. */
-async function getOver (agent: Agent, url: string, bearer: string): Promise<{ status: number, storeOps: string | undefined, text: string }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(url, { agent, headers: { authorization: `Bearer ${bearer}` } }, res => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { text += chunk })
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, storeOps: res.headers['x-auth-store-ops'] as string | undefined, text }) })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 redisTest(t, 'a paused instance: on waking, B handles the invalidation that reached it meanwhile before it answers from its cache', async t => {
   const shared = { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'version' }
   const [a] = await instances(t, shared, 1) as [TestApp]
   // B in a process of its own, so that it can be stopped (SIGSTOP) like a long GC pause or a starved CPU would.
   const b = await startServer({ env: testEnv({ STORE: 'redis', AUTH_CACHE: 'on', REDIS_URL: a.config.redisUrl, KEY_PREFIX: a.config.keyPrefix, ...shared }) })
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  // One kept-alive connection: a request sent while B is stopped waits on a socket B already watches.
+  const client = new RawClient(b.url, { sockets: 1 })
   t.teardown(async () => {
-    agent.destroy()
+    client.close()
     process.kill(b.pid, 'SIGCONT')
     await b.stop()
   })
-  const url = `${b.url}/jwt/api/me`
+  const path = '/jwt/api/me'
   const admin = await adminBearer(a)
   // Which of the two ready sockets Node serves first varies: several rounds make a missing guard show.
   for (let round = 1; round <= 8; round++) {
     const victim = (await loginJwt(a.url, benchUser(round))).access
-    t.ok(await waitFor(async () => (await getOver(agent, url, victim)).storeOps === '0', 5000), `round ${round}: B answers from its cache`)
+    t.ok(await waitFor(async () => (await client.call('GET', path, { bearer: victim })).headers['x-auth-store-ops'] === '0', 5000), `round ${round}: B answers from its cache`)
     process.kill(b.pid, 'SIGSTOP')
     await adminChange(a, admin, `bench${round}/revoke`)
     // Sent while B is stopped, on the connection B already has: on waking, B finds the request and the
     // invalidation ready together, and Node may run the request first.
-    const pending = getOver(agent, url, victim)
+    const pending = client.call('GET', path, { bearer: victim })
     await new Promise(resolve => setTimeout(resolve, 200)) // the pause being simulated, not a wait for a condition
     process.kill(b.pid, 'SIGCONT')
     const reply = await pending

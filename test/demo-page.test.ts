@@ -3,8 +3,9 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
-import { CHROMIUM, chromiumFound, launchChromium } from '../harness/browser.js'
+import { launchChromium } from '../harness/browser.js'
 import { PUBLIC_DIR } from '../src/routes/demo-routes.js'
+import { chromiumOrSkip } from './helpers/browser.js'
 import { startApp, waitFor } from './helpers/app.js'
 import { freePort } from './helpers/redis.js'
 
@@ -18,13 +19,7 @@ import { freePort } from './helpers/redis.js'
 const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 const ARTIFACTS = join(process.cwd(), 'test-artifacts')
 
-const found = chromiumFound()
-if (!found && process.env.CI === 'true') {
-  t.fail(`CI=true but no Chromium at ${CHROMIUM}: run .ci/setup-chromium.sh (apt-get install chromium) or set CHROMIUM_PATH`)
-}
-if (!found && process.env.CI !== 'true') {
-  console.error(`\n*** demo page test SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH) ***\n`)
-}
+const skip = chromiumOrSkip(t, 'demo page test')
 
 async function text (page: Page, selector: string): Promise<string> {
   return (await page.locator(selector).textContent()) ?? ''
@@ -75,7 +70,7 @@ async function loginColumn (t: Test, page: Page, name: string, user = 'alice'): 
   await expectText(t, page, `#col-${name} [data-role=status]`, new RegExp(`Logged in as ${user}|${user}\\(으\\)로 로그인했습니다`), `${name}: logged in as ${user}`)
 }
 
-t.test('demo page: every mode side by side, the revocation timeline, reset and the language switch', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+t.test('demo page: every mode side by side, the revocation timeline, reset and the language switch', { skip }, async t => {
   t.ok(existsSync(join(PUBLIC_DIR, 'app.js')), 'the page is built (npm run build writes dist/public)')
   // An 8 s access token with no clock tolerance: the jwt-none timeline stays green until exp within the test.
   const s = await startApp(t, { AUTH_STRATEGIES: 'session,jwt', JWT_REVOCATION: 'none', JWT_ACCESS_TTL: '8s', JWT_CLOCK_TOLERANCE: '0s', DEMO_MODE: 'true' })
@@ -198,7 +193,7 @@ t.test('demo page: every mode side by side, the revocation timeline, reset and t
  * server is `node dist/server.js` (what `npm start` runs) with no COOKIE_SECURE or DEMO_MODE of ours, only
  * a free PORT: every column must log in over plain http on 127.0.0.1.
  */
-t.test('demo page: the default start (npm start) works over plain http on 127.0.0.1', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+t.test('demo page: the default start (npm start) works over plain http on 127.0.0.1', { skip }, async t => {
   t.ok(existsSync('dist/server.js'), 'the server is built (npm run build)')
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { Page } from 'playwright-core'
-import { CHROMIUM, chromiumFound, launchChromium } from '../harness/browser.js'
+import { launchChromium } from '../harness/browser.js'
 import { PUBLIC_DIR } from '../src/routes/demo-routes.js'
+import { chromiumOrSkip } from './helpers/browser.js'
 import { startApp, waitFor } from './helpers/app.js'
 
 /**
@@ -24,13 +25,7 @@ const EXPECTED: Record<string, RegExp> = {
   'jwt-version': /works until exp/
 }
 
-const found = chromiumFound()
-if (!found && process.env.CI === 'true') {
-  t.fail(`CI=true but no Chromium at ${CHROMIUM}: run .ci/setup-chromium.sh (apt-get install chromium) or set CHROMIUM_PATH`)
-}
-if (!found && process.env.CI !== 'true') {
-  console.error(`\n*** story player test SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH) ***\n`)
-}
+const skip = chromiumOrSkip(t, 'story player test')
 
 async function text (page: Page, selector: string): Promise<string> {
   return (await page.locator(selector).first().textContent()) ?? ''
@@ -73,7 +68,7 @@ async function playToEnd (t: Test, page: Page, label: string): Promise<string[]>
   return failed
 }
 
-t.test('story player: story 2 (logout) on every mode, step by step', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+t.test('story player: story 2 (logout) on every mode, step by step', { skip }, async t => {
   t.ok(existsSync(join(PUBLIC_DIR, 'story-player.js')), 'the player is built (npm run build)')
   t.ok(existsSync(join(PUBLIC_DIR, 'story-words.json')), 'the story words are generated (npm run build runs tools/story-words.ts)')
   const { page, problems } = await open(t)
@@ -133,7 +128,7 @@ t.test('story player: story 2 (logout) on every mode, step by step', { skip: fou
   t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
 })
 
-t.test('story player: stories 1, 3, 6 and 7 on every mode end as each mode promises', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+t.test('story player: stories 1, 3, 6 and 7 on every mode end as each mode promises', { skip }, async t => {
   const { page, problems } = await open(t)
   await expectText(t, page, '[data-role=sp-story]', /Log in and call/, 'the stories are listed')
   for (const slug of ['login', 'role', 'stolen-access', 'stolen-refresh']) {
@@ -178,7 +173,7 @@ const EXPECTED_MORE: Record<string, Record<string, RegExp>> = {
   'new-device': { session: /^not flagged/, jwt: /^flagged, still works .*new_address 203\.0\.113\.66/, 'jwt-denylist': /^flagged/, 'jwt-version': /^flagged/ }
 }
 
-t.test('story player: stories 4, 5, 13, 15, 20 on every mode; 18 links to the lab; the runner-only stories are listed', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+t.test('story player: stories 4, 5, 13, 15, 20 on every mode; 18 links to the lab; the runner-only stories are listed', { skip }, async t => {
   const { page, problems } = await open(t, '5s')
   await expectText(t, page, '[data-role=sp-story]', /Log in and call/, 'the stories are listed')
   const listed = await page.locator('[data-role=sp-story] option').evaluateAll(os => os.map(o => o.getAttribute('value') ?? ''))

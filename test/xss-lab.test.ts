@@ -4,12 +4,11 @@
  * localStorage) but never an HttpOnly cookie, and rides the cookies with same-origin requests.
  */
 import t from 'tap'
-import { CHROMIUM, chromiumFound, launchChromium } from '../harness/browser.js'
+import { launchChromium } from '../harness/browser.js'
+import { chromiumOrSkip } from './helpers/browser.js'
 import { startApp } from './helpers/app.js'
 
-const found = chromiumFound()
-if (!found && process.env.CI === 'true') t.fail(`CI=true but no Chromium at ${CHROMIUM}: run .ci/setup-chromium.sh or set CHROMIUM_PATH`)
-if (!found && process.env.CI !== 'true') console.error(`\n*** xss lab test SKIPPED: no Chromium at ${CHROMIUM} ***\n`)
+const skip = chromiumOrSkip(t, 'xss lab test')
 
 t.test('the lab is a demo-mode page: absent otherwise, under the strict CSP in demo mode', async t => {
   const off = await startApp(t, { DEMO_MODE: 'false' })
@@ -24,7 +23,7 @@ t.test('the lab is a demo-mode page: absent otherwise, under the strict CSP in d
   t.notMatch(page.text, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script')
 })
 
-t.test('in Chromium: what the injected script reads and rides, per strategy', { skip: found ? false : `no Chromium at ${CHROMIUM}` }, async t => {
+t.test('in Chromium: what the injected script reads and rides, per strategy', { skip }, async t => {
   const s = await startApp(t, { DEMO_MODE: 'true', AUTH_STRATEGIES: 'session,jwt', JWT_ACCESS_TTL: '60s' })
   const browser = await launchChromium()
   t.teardown(browser.close)

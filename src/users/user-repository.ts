@@ -126,13 +126,20 @@ export class UserRepository {
     if (user !== null) return user.demo === true && !this.mode.demoMode ? null : user
     const demo = this.demoUsers.get(username.toLowerCase())
     if (demo === undefined) return null
-    // A username index left without its record (half a wipe) is dropped so the user can be made again...
+    await this.recreateDemo(demo)
+    return await this.findByUsername(username)
+  }
+
+  /**
+   * Creates a demo account again, as published. A username index entry left without its record (half a
+   * wipe), or naming a record renamed since (a rename that stopped before its last step), is dropped
+   * first so that the account can be made again.
+   */
+  private async recreateDemo (demo: { username: string, role: Role, passwordHash: string }): Promise<void> {
     const staleId = await this.store.get(usernameKey(demo.username))
     const stale = staleId === null ? null : await this.findById(staleId)
-    // ...and so is one naming a record renamed since (a rename that stopped before its last step).
     if (staleId !== null && stale?.username.toLowerCase() !== demo.username.toLowerCase()) await this.store.swap(usernameKey(demo.username), staleId, null)
     await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
-    return await this.findByUsername(username)
   }
 
   /**
@@ -187,10 +194,9 @@ export class UserRepository {
       const id = await this.store.get(usernameKey(demo.username))
       const raw = id === null ? null : await this.store.get(userKey(id))
       if (id === null || raw === null) {
-        // Gone (a store that restarted empty, or half a wipe: an index without its record, dropped so
-        // the account can be made again): created as published, and bumped on the next round like any.
-        if (id !== null) await this.store.swap(usernameKey(demo.username), id, null)
-        await this.createIfAbsent(demo.username, demo.role, demo.passwordHash, true)
+        // Gone (a store that restarted empty, or half a wipe): created as published, and bumped on the
+        // next round like any.
+        await this.recreateDemo(demo)
         continue
       }
       const user = JSON.parse(raw) as User

@@ -62,8 +62,8 @@ export const MAX_FLAGS = 8
  * new to this login. Computed on the rotation's own family write, so flagging costs no extra round trip.
  */
 export function flagsAfter (family: FamilyRecord, device: Device | null, now: number): DeviceFlag[] | undefined {
-  const flags = family.flags ?? []
   if (device === null) return family.flags
+  const flags = family.flags ?? []
   const added: DeviceFlag[] = []
   if (device.ip !== family.ip && !flags.some(f => f.ip === device.ip)) added.push({ kind: 'new_address', ip: device.ip, userAgent: device.userAgent, at: now })
   if (device.userAgent !== family.userAgent && !flags.some(f => f.userAgent === device.userAgent)) added.push({ kind: 'new_user_agent', ip: device.ip, userAgent: device.userAgent, at: now })

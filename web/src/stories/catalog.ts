@@ -165,6 +165,12 @@ const accessOf = (x: Exchange): string | null => {
   const at = (x.response as { access_token?: unknown } | null)?.access_token
   return typeof at === 'string' ? at : null
 }
+/** alice's browser refreshes on this column's mount; a granted access token replaces the one the column holds. */
+async function aliceRefreshes (c: StepContext): Promise<Exchange> {
+  const r = await c.net.send('POST', `${mount(c)}/refresh`, { actor: 'aliceBrowser' })
+  c.col.access = accessOf(r) ?? c.col.access
+  return r
+}
 const usernameOf = (x: Exchange): string => String((x.response as { username?: unknown } | null)?.username ?? sr(x))
 
 const jwtOnly = (m: Mechanism): Text | null => m === 'session' ? tx('sessions have no refresh token', '세션에는 리프레시 토큰이 없음') : null
@@ -189,9 +195,7 @@ async function fatStep (c: StepContext, groups: number, last: boolean): Promise<
     // The fat-token route wants a live access token: refresh first when the login's is about to expire.
     const exp = c.col.access === null ? 0 : decodeJwt(c.col.access)?.payload.exp ?? 0
     if (exp - Date.now() / 1000 < 1.5) {
-      const r = await c.net.send('POST', `${mount(c)}/refresh`, { actor: 'aliceBrowser' })
-      exchanges.push(r)
-      c.col.access = accessOf(r) ?? c.col.access
+      exchanges.push(await aliceRefreshes(c))
     }
     const f = await c.net.send('POST', `${mount(c)}/demo/fat-token`, { body: { groups }, bearer: c.col.access, cookies: false, actor: 'aliceBrowser' })
     exchanges.push(f)
@@ -314,9 +318,7 @@ export const STORIES: StoryDef[] = [
         say: { runner: ['clientRefreshes'], fallback: tx('The client refreshes.', '클라이언트가 갱신합니다.') },
         skip: jwtOnly,
         async each (c) {
-          const r = await c.net.send('POST', `${mount(c)}/refresh`, { actor: 'aliceBrowser' })
-          const at = (r.response as { access_token?: unknown } | null)?.access_token
-          if (typeof at === 'string') c.col.access = at
+          const r = await aliceRefreshes(c)
           const x = await aliceCalls(c, '/api/admin')
           const ok = r.status === 200 && x.status === 200
           return {
@@ -564,9 +566,7 @@ export const STORIES: StoryDef[] = [
         say: { runner: ['refreshes'], fallback: tx('The client refreshes.', '클라이언트가 갱신합니다.') },
         skip: jwtOnly,
         async each (c) {
-          const r = await c.net.send('POST', `${mount(c)}/refresh`, { actor: 'aliceBrowser' })
-          const at = accessOf(r)
-          if (at !== null) c.col.access = at
+          const r = await aliceRefreshes(c)
           const x = await aliceCalls(c, '/api/me')
           const ok = r.status === 200 && usernameOf(x) === NEW_NAME
           return {
