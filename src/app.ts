@@ -90,6 +90,7 @@ export interface BuildOptions {
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const store = await openStore(config)
   let authCache: CachedKvStore | null = null
+  let demoCache: CachedKvStore | null = null
   try {
     // Users and strategies read through the cache; the rate limiter, health checks and demo inspection
     // keep the store itself.
@@ -103,7 +104,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (admin === 'none' && !config.demoMode) {
       config.warnings.push('no admin account: set ADMIN_PASSWORD (at least 12 characters) or ADMIN_PASSWORD_FILE and restart to create the user `admin`; it is set at first start only, later changes go through POST /admin/users/admin/password')
     }
-    const strategies = mountStrategies({ config, store: authStore, users }, options.mounts ?? (config.demoMode ? demoMounts(config) : defaultMounts(config)))
+    // DEMO_CACHED_MOUNTS: a second cache, read only by the cached demo mounts; the other columns keep
+    // reading the store, so the page shows both modes answering the same admin action.
+    if (config.demoCachedMounts !== null) demoCache = await CachedKvStore.open(store, { url: config.redisUrl, prefix: config.keyPrefix, ...config.demoCachedMounts })
+    const cached = demoCache === null ? null : { store: demoCache, users: new UserRepository(demoCache, config.passwordHashCost, { demoMode: config.demoMode, adminPassword: config.adminPassword }) }
+    const mounts = options.mounts ?? (config.demoMode ? demoMounts(config) : defaultMounts(config))
+    const strategies = mountStrategies({ config, store: authStore, users, cached }, mounts)
+    const cachedMounts = new Set(mounts.filter(m => authCache !== null || m.cached === true).map(m => m.name ?? m.kind))
     // The admin routes accept the credential of the first mount of each kind (two mounts of one kind
     // present the same kind of credential, and their scopes cannot share one registration).
     const adminStrategies = strategies.filter((s, i) => strategies.findIndex(o => o.kind === s.kind) === i)
@@ -124,10 +131,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     app.removeContentTypeParser('text/plain')
     app.addHook('onClose', async () => {
       await authCache?.close()
+      await demoCache?.close()
       await store.close()
     })
-    if (authCache !== null) {
-      authCache.onServingChange = (serving, reason) => {
+    for (const cache of [authCache, demoCache]) {
+      if (cache === null) continue
+      cache.onServingChange = (serving, reason) => {
         if (serving) app.log.info({ reason }, 'auth cache: serving from the cache')
         else app.log.warn({ reason }, 'auth cache: every lookup goes to Redis until the invalidation channel is healthy')
       }
@@ -150,7 +159,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     })
     await app.register(healthRoutes(store))
     // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
-    if (config.demoMode) await app.register(demoRoutes, { config, strategies, users })
+    if (config.demoMode) await app.register(demoRoutes, { config, strategies, users, cachedMounts })
     if (config.demoMode) await app.register(demoLabRoutes, { config })
 
     for (const strategy of strategies) {
@@ -178,6 +187,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     return app
   } catch (err) {
     await authCache?.close()
+    await demoCache?.close()
     await store.close()
     throw err
   }

@@ -54,6 +54,12 @@ export interface Config {
    * cross-site check, urlencoded form bodies parsed). Only ever true in demo mode on a loopback HOST.
    */
   demoUnsafeCsrf: boolean
+  /**
+   * DEMO_CACHED_MOUNTS: demo mode also mounts `session-cached` and `jwt-denylist-cached`, read through an
+   * AUTH_CACHE of their own, so the page shows the cached mode beside the uncached one. Only with
+   * STORE=redis (no cluster) and AUTH_CACHE off (on, every column is cached already).
+   */
+  demoCachedMounts: { max: number, ttlMs: number } | null
   /** ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE): creates the `admin` account at first start; null: no admin. */
   adminPassword: string | null
   session: SessionConfig
@@ -174,6 +180,19 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     // DEMO_ALLOW_REMOTE does not lift this: a class network would let any page on it ride the cookies.
     throw new ConfigError(`DEMO_UNSAFE_CSRF: turns off the CSRF defences, so it only runs in demo mode on a loopback HOST; got ${demoMode ? '' : 'DEMO_MODE off, '}HOST=${host}`)
   }
+  const demoCachedMounts = read(u.demoCachedMounts) ? { max: read(s.authCacheMax), ttlMs: read(s.authCacheTtl) } : null
+  if (demoCachedMounts !== null) {
+    const why = !demoMode
+      ? 'it adds demo mounts, and DEMO_MODE is off'
+      : store !== 'redis' || redisClusterNodes.length > 0
+        ? `the cache is kept exact by invalidations from one Redis, so it needs STORE=redis without REDIS_CLUSTER_NODES; got STORE=${store}${redisClusterNodes.length > 0 ? ' with a cluster' : ''}`
+        : authCache !== null
+          ? 'AUTH_CACHE=on already serves every column from the cache; unset one of the two'
+          : strategies.includes('session') && session.redisStore === 'connect-redis'
+            ? 'connect-redis reads sessions from Redis itself, past the cache; use SESSION_REDIS_STORE=own'
+            : null
+    if (why !== null) throw new ConfigError(`DEMO_CACHED_MOUNTS: ${why}`)
+  }
   const adminPassword = readAdminPassword(read)
 
   const jwt = jwtConfig(read, strategies.includes('jwt'), warnings)
@@ -200,6 +219,7 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     passwordHashCost,
     demoMode,
     demoUnsafeCsrf,
+    demoCachedMounts,
     adminPassword,
     session,
     jwt,

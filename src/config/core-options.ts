@@ -41,6 +41,7 @@ export const USER_OPTIONS = {
   demoMode: { env: 'DEMO_MODE', ...autoOrBoolean(), help: 'demo users, the demo page and its attacker tools: auto (on only when HOST is loopback), true or false' },
   demoAllowRemote: { env: 'DEMO_ALLOW_REMOTE', ...boolean(false), help: 'allow DEMO_MODE=true on a non-loopback HOST (a class on one network; published passwords!)' },
   demoUnsafeCsrf: { env: 'DEMO_UNSAFE_CSRF', ...boolean(false), help: 'demo mode on a loopback HOST only: turn the CSRF defences off (session cookie SameSite=None, no Origin/Sec-Fetch-Site check, form bodies accepted) to show a cross-site form succeed' },
+  demoCachedMounts: { env: 'DEMO_CACHED_MOUNTS', ...boolean(false), help: 'demo mode with STORE=redis: also mount session-cached and jwt-denylist-cached, which read through the AUTH_CACHE (0 store reads per request) beside the uncached columns' },
   adminPassword: { env: 'ADMIN_PASSWORD', ...optional('(none)'), help: 'password of the admin account created at first start, at least 12 characters; without it (or ADMIN_PASSWORD_FILE) there is no admin outside demo mode' },
   adminPasswordFile: { env: 'ADMIN_PASSWORD_FILE', ...optional('(none)'), help: 'file holding ADMIN_PASSWORD (Docker/Kubernetes secrets)' }
 } satisfies Record<string, Option<unknown>>

@@ -35,6 +35,8 @@ export interface DemoOptions {
   config: Config
   strategies: readonly Strategy[]
   users: UserRepository
+  /** Mounts that read through an auth cache (all with AUTH_CACHE=on; the DEMO_CACHED_MOUNTS ones otherwise). */
+  cachedMounts: ReadonlySet<string>
 }
 
 export { redact } from './demo-support.js'
@@ -84,7 +86,7 @@ const PROTECTED_ATTACKS: Readonly<Record<string, { method: 'GET' | 'POST', path:
 }
 
 export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, opts: DemoOptions) {
-  const { config, strategies, users } = opts
+  const { config, strategies, users, cachedMounts } = opts
   const loot = new Map<string, Loot>()
 
   app.addHook('onRoute', route => {
@@ -104,7 +106,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
 
   app.get('/demo/info', async (request) => ({
     strategies: strategies.map(s => s.name),
-    mounts: strategies.map(s => ({ name: s.name, ...s.demo.info })),
+    mounts: strategies.map(s => ({ name: s.name, ...s.demo.info, cached: cachedMounts.has(s.name) })),
     store: config.store,
     jwtRevocation: config.jwt.revocation,
     accessTtlSec: config.jwt.accessTtlMs / 1000,

@@ -35,7 +35,15 @@ export interface Mount {
   /** URL prefix and principal name; defaults to the kind. Lowercase letters, digits and dashes. */
   name?: string
   settings?: MountSettings
+  /**
+   * Reads through the app's second, demo-only auth cache (DEMO_CACHED_MOUNTS) instead of the store: the
+   * cached mode beside the uncached one on one server. Needs `cached` in mountStrategies' deps.
+   */
+  cached?: boolean
 }
+
+/** A store and a user repository that read through an auth cache (the demo's cached mounts). */
+export interface CachedDeps { store: KvStore, users: UserRepository }
 
 const MOUNT_NAME = /^[a-z][a-z0-9-]{0,31}$/
 
@@ -50,17 +58,24 @@ export function defaultMounts (config: Pick<Config, 'strategies'>): Mount[] {
  * audience, own store prefix, own refresh cookie path). AUTH_STRATEGIES still decides whether JWTs are
  * mounted at all; outside demo mode only defaultMounts applies.
  */
-export function demoMounts (config: Pick<Config, 'strategies' | 'jwt'>): Mount[] {
+export function demoMounts (config: Pick<Config, 'strategies' | 'jwt' | 'demoCachedMounts'>): Mount[] {
   const mounts = defaultMounts(config)
-  if (!config.strategies.includes('jwt')) return mounts
-  for (const mode of REVOCATION_MODES) {
-    if (mode !== config.jwt.revocation) mounts.push({ kind: 'jwt', name: `jwt-${mode}`, settings: { jwt: { revocation: mode } } })
+  if (config.strategies.includes('jwt')) {
+    for (const mode of REVOCATION_MODES) {
+      if (mode !== config.jwt.revocation) mounts.push({ kind: 'jwt', name: `jwt-${mode}`, settings: { jwt: { revocation: mode } } })
+    }
+  }
+  // DEMO_CACHED_MOUNTS: the cached mode beside the others. Denylist is the JWT mode to cache: it refuses a
+  // single logout too, so the column shows jwt-none's cost with a revocation that is final.
+  if (config.demoCachedMounts !== null) {
+    if (config.strategies.includes('session')) mounts.push({ kind: 'session', name: 'session-cached', cached: true })
+    if (config.strategies.includes('jwt')) mounts.push({ kind: 'jwt', name: 'jwt-denylist-cached', settings: { jwt: { revocation: 'denylist' } }, cached: true })
   }
   return mounts
 }
 
 /** Builds every mount's strategy. Throws on an unknown kind, a bad or a repeated name. */
-export function mountStrategies (deps: { config: Config, store: KvStore, users: UserRepository }, mounts: readonly Mount[]): Strategy[] {
+export function mountStrategies (deps: { config: Config, store: KvStore, users: UserRepository, cached?: CachedDeps | null }, mounts: readonly Mount[]): Strategy[] {
   const names = new Set<string>()
   return mounts.map(mount => {
     const create = STRATEGY_REGISTRY[mount.kind] as ((deps: StrategyDeps) => Strategy) | undefined
@@ -74,7 +89,10 @@ export function mountStrategies (deps: { config: Config, store: KvStore, users: 
       session: { ...deps.config.session, ...mount.settings?.session },
       jwt: { ...deps.config.jwt, ...mount.settings?.jwt }
     }
-    const store = name === mount.kind ? deps.store : prefixedStore(deps.store, `${name}:`)
-    return create({ config, store, users: deps.users, mount: { name } })
+    const cached = mount.cached === true ? deps.cached ?? null : null
+    if (mount.cached === true && cached === null) throw new Error(`mount '${name}' reads through an auth cache, and none was opened (DEMO_CACHED_MOUNTS)`)
+    const base = cached?.store ?? deps.store
+    const store = name === mount.kind ? base : prefixedStore(base, `${name}:`)
+    return create({ config, store, users: cached?.users ?? deps.users, mount: { name } })
   })
 }

@@ -9,7 +9,7 @@ import { say, sayKey, translateTree, retranslate } from './say.js'
 import { Timeline, type WatchEvent } from './timeline.js'
 import { mountStoryPlayer } from './story-player.js'
 
-export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number }
+export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number, cached?: boolean }
 interface Info { mounts: MountInfo[], store: string, accessTtlSec: number, clockToleranceSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
 export interface Result { status: number, body: any, ms: number, ops: string | null, setCookie: string | null }
 type Msg = (m: Messages) => string
@@ -105,8 +105,8 @@ const MODE_PROMISES: Readonly<Record<string, Msg>> = { none: m => m.promiseNone,
 
 /** One line on what the column's mode promises when a login must end (harness/promises.ts in words). */
 function promiseOf (mount: MountInfo): Msg {
-  if (mount.kind === 'session') return m => m.promiseSession
-  return MODE_PROMISES[mount.revocation ?? ''] ?? (m => m.promiseOther)
+  const base: Msg = mount.kind === 'session' ? m => m.promiseSession : MODE_PROMISES[mount.revocation ?? ''] ?? (m => m.promiseOther)
+  return mount.cached === true ? m => `${base(m)} ${m.promiseCached}` : base
 }
 
 /** The last user logged in anywhere: the admin strip's default target. */
@@ -133,7 +133,8 @@ class Column {
     el(this.root, 'actions').setAttribute('aria-labelledby', title.id)
     el(this.root, 'inspect-path').textContent = `GET /${mount.name}/demo/inspect`
     translateTree(this.root)
-    say(el(this.root, 'kind'), this.isJwt ? m => m.kindJwt(mount.revocation ?? '?') : m => m.kindSession)
+    const cached = mount.cached === true
+    say(el(this.root, 'kind'), this.isJwt ? m => m.kindJwt(mount.revocation ?? '?') + (cached ? m.kindCached : '') : m => m.kindSession + (cached ? m.kindCached : ''))
     say(el(this.root, 'promise'), promiseOf(mount))
     sayKey(el(this.root, 'explain'), this.isJwt ? 'explainJwt' : 'explainSession')
     this.timeline = new Timeline(el(this.root, 'timeline'), {
@@ -450,7 +451,7 @@ run((async () => {
     columns.push(column)
     main.append(column.root)
   }
-  main.dataset.count = String(Math.min(4, columns.length))
+  main.dataset.count = String(columns.length)
   retranslate(t())
   await Promise.all(columns.map(async c => { await c.refreshViews() }))
   const slot = document.querySelector<HTMLElement>('[data-role="story-player"]')
