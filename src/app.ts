@@ -15,7 +15,7 @@ import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
 import { CachedKvStore } from './stores/cached-store.js'
-import { defaultMounts, demoMounts, mountStrategies, type Mount } from './strategies/registry.js'
+import { defaultMounts, demoMounts, mountStrategies, type Mount, type MountVia, type ViaDeps } from './strategies/registry.js'
 import type { Strategy } from './strategies/strategy.js'
 import { UserRepository } from './users/user-repository.js'
 
@@ -91,6 +91,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const store = await openStore(config)
   let authCache: CachedKvStore | null = null
   let demoCache: CachedKvStore | null = null
+  let demoPostgres: KvStore | null = null
   try {
     // Users and strategies read through the cache; the rate limiter, health checks and demo inspection
     // keep the store itself.
@@ -106,11 +107,19 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     }
     // DEMO_CACHED_MOUNTS: a second cache, read only by the cached demo mounts; the other columns keep
     // reading the store, so the page shows both modes answering the same admin action.
-    if (config.demoCachedMounts !== null) demoCache = await CachedKvStore.open(store, { url: config.redisUrl, prefix: config.keyPrefix, ...config.demoCachedMounts })
-    const cached = demoCache === null ? null : { store: demoCache, users: new UserRepository(demoCache, config.passwordHashCost, { demoMode: config.demoMode, adminPassword: config.adminPassword }) }
+    const via: Partial<Record<MountVia, ViaDeps>> = {}
+    if (config.demoCachedMounts !== null) {
+      demoCache = await CachedKvStore.open(store, { url: config.redisUrl, prefix: config.keyPrefix, ...config.demoCachedMounts })
+      via.cache = { store: demoCache, users: new UserRepository(demoCache, config.passwordHashCost, { demoMode: config.demoMode, adminPassword: config.adminPassword }) }
+    }
+    // DEMO_POSTGRES_MOUNTS: their records in PostgreSQL, their users the app's (one admin action reaches every column).
+    if (config.demoPostgresMounts) {
+      demoPostgres = await openStore({ ...config, store: 'postgres' })
+      via.postgres = { store: demoPostgres, users }
+    }
     const mounts = options.mounts ?? (config.demoMode ? demoMounts(config) : defaultMounts(config))
-    const strategies = mountStrategies({ config, store: authStore, users, cached }, mounts)
-    const cachedMounts = new Set(mounts.filter(m => authCache !== null || m.cached === true).map(m => m.name ?? m.kind))
+    const strategies = mountStrategies({ config, store: authStore, users, via }, mounts)
+    const mountStores = new Map(mounts.map(m => [m.name ?? m.kind, { store: m.via === 'postgres' ? 'postgres' : config.store, cached: authCache !== null || m.via === 'cache' }]))
     // The admin routes accept the credential of the first mount of each kind (two mounts of one kind
     // present the same kind of credential, and their scopes cannot share one registration).
     const adminStrategies = strategies.filter((s, i) => strategies.findIndex(o => o.kind === s.kind) === i)
@@ -132,6 +141,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     app.addHook('onClose', async () => {
       await authCache?.close()
       await demoCache?.close()
+      await demoPostgres?.close()
       await store.close()
     })
     for (const cache of [authCache, demoCache]) {
@@ -159,7 +169,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     })
     await app.register(healthRoutes(store))
     // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
-    if (config.demoMode) await app.register(demoRoutes, { config, strategies, users, cachedMounts })
+    if (config.demoMode) await app.register(demoRoutes, { config, strategies, users, mountStores })
     if (config.demoMode) await app.register(demoLabRoutes, { config })
 
     for (const strategy of strategies) {
@@ -188,6 +198,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   } catch (err) {
     await authCache?.close()
     await demoCache?.close()
+    await demoPostgres?.close()
     await store.close()
     throw err
   }

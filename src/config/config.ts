@@ -60,6 +60,11 @@ export interface Config {
    * STORE=redis (no cluster) and AUTH_CACHE off (on, every column is cached already).
    */
   demoCachedMounts: { max: number, ttlMs: number } | null
+  /**
+   * DEMO_POSTGRES_MOUNTS: demo mode also mounts `session-postgres` and `jwt-denylist-postgres`, their
+   * records in PostgreSQL (DATABASE_URL, DATABASE_SCHEMA) while the app's store is memory or Redis.
+   */
+  demoPostgresMounts: boolean
   /** ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE): creates the `admin` account at first start; null: no admin. */
   adminPassword: string | null
   session: SessionConfig
@@ -193,6 +198,10 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
             : null
     if (why !== null) throw new ConfigError(`DEMO_CACHED_MOUNTS: ${why}`)
   }
+  const demoPostgresMounts = read(u.demoPostgresMounts)
+  if (demoPostgresMounts && (!demoMode || store === 'postgres')) {
+    throw new ConfigError(`DEMO_POSTGRES_MOUNTS: ${!demoMode ? 'it adds demo mounts, and DEMO_MODE is off' : 'STORE=postgres already keeps every column in PostgreSQL; unset one of the two'}`)
+  }
   const adminPassword = readAdminPassword(read)
 
   const jwt = jwtConfig(read, strategies.includes('jwt'), warnings)
@@ -220,6 +229,7 @@ export function loadConfig (env: Env = process.env, overrides: Env = {}): Config
     demoMode,
     demoUnsafeCsrf,
     demoCachedMounts,
+    demoPostgresMounts,
     adminPassword,
     session,
     jwt,

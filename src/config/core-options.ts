@@ -17,7 +17,7 @@ export const SERVER_OPTIONS = {
   store: { env: 'STORE', flag: 'store', ...oneOf(STORE_KINDS, 'memory'), help: 'memory (embedded, lost on restart), redis or postgres' },
   redisUrl: { env: 'REDIS_URL', flag: 'redis-url', ...text('redis://127.0.0.1:6379', /^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL'), help: 'Redis connection URL, used when STORE=redis' },
   redisClusterNodes: { env: 'REDIS_CLUSTER_NODES', ...clusterNodes(), help: 'Redis Cluster: comma list of host:port of some of its nodes; with STORE=redis it replaces REDIS_URL' },
-  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', ...text('postgres://postgres@127.0.0.1:5432/postgres', /^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// or postgresql:// URL'), help: 'PostgreSQL connection URL, used when STORE=postgres' },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', ...text('postgres://postgres@127.0.0.1:5432/postgres', /^postgres(ql)?:\/\/[^\s]+$/, 'a postgres:// or postgresql:// URL'), help: 'PostgreSQL connection URL, used when STORE=postgres (and by DEMO_POSTGRES_MOUNTS)' },
   databaseSchema: { env: 'DATABASE_SCHEMA', ...text('public', /^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier: letters, digits and _ (at most 63)'), help: 'PostgreSQL schema of the store\'s tables (created and migrated at startup)' },
   keyPrefix: { env: 'KEY_PREFIX', ...text('svj:', /^[\w:.-]{1,64}$/, 'letters, digits and _ : . - (at most 64)'), help: 'prefix of every store key (lets several apps or test runs share one Redis or one schema)' },
   authCache: { env: 'AUTH_CACHE', ...boolean(false), help: 'in-process cache of what authentication reads, invalidated through Redis (needs STORE=redis)' },
@@ -42,6 +42,7 @@ export const USER_OPTIONS = {
   demoAllowRemote: { env: 'DEMO_ALLOW_REMOTE', ...boolean(false), help: 'allow DEMO_MODE=true on a non-loopback HOST (a class on one network; published passwords!)' },
   demoUnsafeCsrf: { env: 'DEMO_UNSAFE_CSRF', ...boolean(false), help: 'demo mode on a loopback HOST only: turn the CSRF defences off (session cookie SameSite=None, no Origin/Sec-Fetch-Site check, form bodies accepted) to show a cross-site form succeed' },
   demoCachedMounts: { env: 'DEMO_CACHED_MOUNTS', ...boolean(false), help: 'demo mode with STORE=redis: also mount session-cached and jwt-denylist-cached, which read through the AUTH_CACHE (0 store reads per request) beside the uncached columns' },
+  demoPostgresMounts: { env: 'DEMO_POSTGRES_MOUNTS', ...boolean(false), help: 'demo mode with STORE=memory or redis: also mount session-postgres and jwt-denylist-postgres, which keep their records in PostgreSQL (DATABASE_URL, DATABASE_SCHEMA) beside the other columns' },
   adminPassword: { env: 'ADMIN_PASSWORD', ...optional('(none)'), help: 'password of the admin account created at first start, at least 12 characters; without it (or ADMIN_PASSWORD_FILE) there is no admin outside demo mode' },
   adminPasswordFile: { env: 'ADMIN_PASSWORD_FILE', ...optional('(none)'), help: 'file holding ADMIN_PASSWORD (Docker/Kubernetes secrets)' }
 } satisfies Record<string, Option<unknown>>

@@ -35,8 +35,11 @@ export interface DemoOptions {
   config: Config
   strategies: readonly Strategy[]
   users: UserRepository
-  /** Mounts that read through an auth cache (all with AUTH_CACHE=on; the DEMO_CACHED_MOUNTS ones otherwise). */
-  cachedMounts: ReadonlySet<string>
+  /**
+   * Each mount's store, and whether it reads through an auth cache (all with AUTH_CACHE=on; otherwise
+   * the DEMO_CACHED_MOUNTS ones), for the page's column headers.
+   */
+  mountStores: ReadonlyMap<string, { store: string, cached: boolean }>
 }
 
 export { redact } from './demo-support.js'
@@ -86,7 +89,7 @@ const PROTECTED_ATTACKS: Readonly<Record<string, { method: 'GET' | 'POST', path:
 }
 
 export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, opts: DemoOptions) {
-  const { config, strategies, users, cachedMounts } = opts
+  const { config, strategies, users, mountStores } = opts
   const loot = new Map<string, Loot>()
 
   app.addHook('onRoute', route => {
@@ -106,7 +109,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
 
   app.get('/demo/info', async (request) => ({
     strategies: strategies.map(s => s.name),
-    mounts: strategies.map(s => ({ name: s.name, ...s.demo.info, cached: cachedMounts.has(s.name) })),
+    mounts: strategies.map(s => ({ name: s.name, ...s.demo.info, ...(mountStores.get(s.name) ?? { store: config.store, cached: false }) })),
     store: config.store,
     jwtRevocation: config.jwt.revocation,
     accessTtlSec: config.jwt.accessTtlMs / 1000,

@@ -36,14 +36,18 @@ export interface Mount {
   name?: string
   settings?: MountSettings
   /**
-   * Reads through the app's second, demo-only auth cache (DEMO_CACHED_MOUNTS) instead of the store: the
-   * cached mode beside the uncached one on one server. Needs `cached` in mountStrategies' deps.
+   * Demo mode only: the mount keeps its records elsewhere than the app's store, so the page shows that
+   * store beside the others. `cache`: through a second, demo-only auth cache (DEMO_CACHED_MOUNTS);
+   * `postgres`: in a PostgreSQL store while the app's store is memory or Redis (DEMO_POSTGRES_MOUNTS).
+   * Needs the matching entry in mountStrategies' `via` deps.
    */
-  cached?: boolean
+  via?: MountVia
 }
 
-/** A store and a user repository that read through an auth cache (the demo's cached mounts). */
-export interface CachedDeps { store: KvStore, users: UserRepository }
+export type MountVia = 'cache' | 'postgres'
+
+/** The store (and the user repository) a `via` mount reads. */
+export interface ViaDeps { store: KvStore, users: UserRepository }
 
 const MOUNT_NAME = /^[a-z][a-z0-9-]{0,31}$/
 
@@ -58,7 +62,7 @@ export function defaultMounts (config: Pick<Config, 'strategies'>): Mount[] {
  * audience, own store prefix, own refresh cookie path). AUTH_STRATEGIES still decides whether JWTs are
  * mounted at all; outside demo mode only defaultMounts applies.
  */
-export function demoMounts (config: Pick<Config, 'strategies' | 'jwt' | 'demoCachedMounts'>): Mount[] {
+export function demoMounts (config: Pick<Config, 'strategies' | 'jwt' | 'demoCachedMounts' | 'demoPostgresMounts'>): Mount[] {
   const mounts = defaultMounts(config)
   if (config.strategies.includes('jwt')) {
     for (const mode of REVOCATION_MODES) {
@@ -67,15 +71,18 @@ export function demoMounts (config: Pick<Config, 'strategies' | 'jwt' | 'demoCac
   }
   // DEMO_CACHED_MOUNTS: the cached mode beside the others. Denylist is the JWT mode to cache: it refuses a
   // single logout too, so the column shows jwt-none's cost with a revocation that is final.
-  if (config.demoCachedMounts !== null) {
-    if (config.strategies.includes('session')) mounts.push({ kind: 'session', name: 'session-cached', cached: true })
-    if (config.strategies.includes('jwt')) mounts.push({ kind: 'jwt', name: 'jwt-denylist-cached', settings: { jwt: { revocation: 'denylist' } }, cached: true })
+  const beside = (via: MountVia, suffix: string): void => {
+    if (config.strategies.includes('session')) mounts.push({ kind: 'session', name: `session-${suffix}`, via })
+    if (config.strategies.includes('jwt')) mounts.push({ kind: 'jwt', name: `jwt-denylist-${suffix}`, settings: { jwt: { revocation: 'denylist' } }, via })
   }
+  if (config.demoCachedMounts !== null) beside('cache', 'cached')
+  // DEMO_POSTGRES_MOUNTS: the same pair on PostgreSQL, so the page compares a store's cost, not its promise.
+  if (config.demoPostgresMounts) beside('postgres', 'postgres')
   return mounts
 }
 
 /** Builds every mount's strategy. Throws on an unknown kind, a bad or a repeated name. */
-export function mountStrategies (deps: { config: Config, store: KvStore, users: UserRepository, cached?: CachedDeps | null }, mounts: readonly Mount[]): Strategy[] {
+export function mountStrategies (deps: { config: Config, store: KvStore, users: UserRepository, via?: Partial<Record<MountVia, ViaDeps>> }, mounts: readonly Mount[]): Strategy[] {
   const names = new Set<string>()
   return mounts.map(mount => {
     const create = STRATEGY_REGISTRY[mount.kind] as ((deps: StrategyDeps) => Strategy) | undefined
@@ -89,10 +96,10 @@ export function mountStrategies (deps: { config: Config, store: KvStore, users: 
       session: { ...deps.config.session, ...mount.settings?.session },
       jwt: { ...deps.config.jwt, ...mount.settings?.jwt }
     }
-    const cached = mount.cached === true ? deps.cached ?? null : null
-    if (mount.cached === true && cached === null) throw new Error(`mount '${name}' reads through an auth cache, and none was opened (DEMO_CACHED_MOUNTS)`)
-    const base = cached?.store ?? deps.store
+    const via = mount.via === undefined ? null : deps.via?.[mount.via] ?? null
+    if (mount.via !== undefined && via === null) throw new Error(`mount '${name}' reads via ${mount.via}, and no such store was opened`)
+    const base = via?.store ?? deps.store
     const store = name === mount.kind ? base : prefixedStore(base, `${name}:`)
-    return create({ config, store, users: cached?.users ?? deps.users, mount: { name } })
+    return create({ config, store, users: via?.users ?? deps.users, mount: { name } })
   })
 }

@@ -9,7 +9,7 @@ import { say, sayKey, translateTree, retranslate } from './say.js'
 import { Timeline, type WatchEvent } from './timeline.js'
 import { mountStoryPlayer } from './story-player.js'
 
-export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number, cached?: boolean }
+export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number, store?: string, cached?: boolean }
 interface Info { mounts: MountInfo[], store: string, accessTtlSec: number, clockToleranceSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
 export interface Result { status: number, body: any, ms: number, ops: string | null, setCookie: string | null }
 type Msg = (m: Messages) => string
@@ -101,12 +101,17 @@ function formatRecord (body: Inspection, m: Messages): string {
   return lines.join('\n')
 }
 
+/** The server's store (GET /demo/info): a column on another store says so in its header. */
+let serverStore = ''
+
 const MODE_PROMISES: Readonly<Record<string, Msg>> = { none: m => m.promiseNone, denylist: m => m.promiseDenylist, version: m => m.promiseVersion }
 
 /** One line on what the column's mode promises when a login must end (harness/promises.ts in words). */
 function promiseOf (mount: MountInfo): Msg {
   const base: Msg = mount.kind === 'session' ? m => m.promiseSession : MODE_PROMISES[mount.revocation ?? ''] ?? (m => m.promiseOther)
-  return mount.cached === true ? m => `${base(m)} ${m.promiseCached}` : base
+  if (mount.cached === true) return m => `${base(m)} ${m.promiseCached}`
+  if (mount.store === 'postgres' && serverStore !== 'postgres') return m => `${base(m)} ${m.promisePostgres}`
+  return base
 }
 
 /** The last user logged in anywhere: the admin strip's default target. */
@@ -133,8 +138,8 @@ class Column {
     el(this.root, 'actions').setAttribute('aria-labelledby', title.id)
     el(this.root, 'inspect-path').textContent = `GET /${mount.name}/demo/inspect`
     translateTree(this.root)
-    const cached = mount.cached === true
-    say(el(this.root, 'kind'), this.isJwt ? m => m.kindJwt(mount.revocation ?? '?') + (cached ? m.kindCached : '') : m => m.kindSession + (cached ? m.kindCached : ''))
+    const suffix: Msg = mount.cached === true ? m => m.kindCached : mount.store === 'postgres' && serverStore !== 'postgres' ? m => m.kindPostgres : () => ''
+    say(el(this.root, 'kind'), this.isJwt ? m => m.kindJwt(mount.revocation ?? '?') + suffix(m) : m => m.kindSession + suffix(m))
     say(el(this.root, 'promise'), promiseOf(mount))
     sayKey(el(this.root, 'explain'), this.isJwt ? 'explainJwt' : 'explainSession')
     this.timeline = new Timeline(el(this.root, 'timeline'), {
@@ -439,6 +444,7 @@ run((async () => {
   const r = await send('GET', '/demo/info')
   if (r.status !== 200) { sayKey(byId('server-info'), 'notDemo'); return }
   const info = r.body as Info
+  serverStore = info.store
   say(byId('server-info'), m => m.serverInfo(info.store, info.accessTtlSec, info.sessionIdleTtlSec, info.maxSessionsPerUser))
   // One scale for every timeline, so their windows compare at a glance: the longest access token life
   // plus the clock tolerance and a second, at most 40 s.
