@@ -144,13 +144,18 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       await demoPostgres?.close()
       await store.close()
     })
-    for (const cache of [authCache, demoCache]) {
-      if (cache === null) continue
-      cache.onServingChange = (serving, reason) => {
-        if (serving) app.log.info({ reason }, 'auth cache: serving from the cache')
-        else app.log.warn({ reason }, 'auth cache: every lookup goes to Redis until the invalidation channel is healthy')
+    // Logged from the moment the server listens: loading the app blocks the event loop long enough to
+    // count as a pause, and that start-up pause is no news to an operator.
+    app.addHook('onListen', function logCacheChanges (done) {
+      for (const cache of [authCache, demoCache]) {
+        if (cache === null) continue
+        cache.onServingChange = (serving, reason) => {
+          if (serving) app.log.info({ reason }, 'auth cache: serving from the cache')
+          else app.log.warn({ reason }, 'auth cache: every lookup goes to Redis until the invalidation channel is healthy')
+        }
       }
-    }
+      done()
+    })
 
     await app.register(errorHandler, { store })
     await app.register(securityHeaders, { hsts: config.cookieSecure === true })
