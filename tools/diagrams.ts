@@ -3,6 +3,7 @@
  * renderer of our own: the maintained renderers on npm (mermaid and its CLI) need a browser. The SVG is
  * self-contained (no script, no external font or image, system font stacks only) and deterministic, so
  * test/diagrams.test.ts can check that the committed SVGs match their sources. `--check` only compares.
+ * `X.ko.txt` is X.txt in Korean (the same statements, protocol tokens untranslated) and renders to `X.ko.svg`.
  *
  * The notation, one statement a line (`#` starts a comment):
  *   title: Login                        the diagram's title
@@ -59,19 +60,26 @@ export function parse (source: string, name = 'diagram'): Diagram {
 
 // Layout in pixels. Labels use a monospace stack so their width can be computed without measuring fonts.
 const FONT = 13
-const CHAR = FONT * 0.6
+const TITLE_FONT = 17
 const LINE = 16
 const MARGIN = 24
 const BOX_H = 34
 const MIN_GAP = 150
 
-/** Width of a label in a monospace font: wide (Hangul, CJK) characters take two cells. */
-export function textWidth (s: string): number {
-  let cells = 0
-  for (const ch of s) cells += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/.test(ch) ? 2 : 1
-  return cells * CHAR
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/
+
+/**
+ * Width of a label at `size` px in the monospace stack: 0.6 em a Latin character (the stack's fonts), 1 em
+ * a wide one (Hangul, CJK). The monospace fonts have no Hangul, so the browser draws it in a fallback font
+ * whose square glyphs are at most 1 em (0.94 em in Nanum Gothic): two 0.6 em cells would over-widen every
+ * Korean box by a fifth.
+ */
+export function textWidth (s: string, size = FONT): number {
+  let w = 0
+  for (const ch of s) w += WIDE.test(ch) ? size : size * 0.6
+  return w
 }
-const widest = (lines: string[]): number => Math.max(0, ...lines.map(textWidth))
+const widest = (lines: string[]): number => Math.max(0, ...lines.map(line => textWidth(line)))
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 const r = (n: number): string => String(Math.round(n * 10) / 10)
@@ -98,7 +106,9 @@ export function render (d: Diagram): string {
 
   // Horizontal extent: boxes, self-message labels and notes may reach beyond the outer lifelines.
   let left = MARGIN
-  let right = xs[xs.length - 1]! + boxW[boxW.length - 1]! / 2
+  // The title is drawn in a proportional sans-serif, whose characters are no wider on average than the
+  // monospace estimate at its size: a long title (a Korean one above all) widens the image, never overflows it.
+  let right = Math.max(xs[xs.length - 1]! + boxW[boxW.length - 1]! / 2, MARGIN + textWidth(d.title, TITLE_FONT))
   for (const s of d.statements) {
     if (s.kind === 'message' && s.from === s.to) right = Math.max(right, xs[index.get(s.from)!]! + 44 + widest(s.label))
     if (s.kind === 'note') {
@@ -166,8 +176,8 @@ export function render (d: Diagram): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${r(width)}" height="${r(height)}" viewBox="0 0 ${r(width)} ${r(height)}" role="img" aria-labelledby="diagram-title">`,
     `<title id="diagram-title">${esc(d.title === '' ? 'Sequence diagram' : d.title)}</title>`,
     '<style>',
-    'text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:13px;fill:#1b1f24}',
-    '.title{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;font-size:17px;font-weight:700}',
+    `text{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:${FONT}px;fill:#1b1f24}`,
+    `.title{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;font-size:${TITLE_FONT}px;font-weight:700}`,
     '.actor{fill:#eef3fb;stroke:#3b5b8c;stroke-width:1.2}.actor-text{font-weight:700}',
     '.lifeline{stroke:#8a96a8;stroke-width:1;stroke-dasharray:4 4}',
     '.request{stroke:#1b1f24;stroke-width:1.4;fill:none}.reply{stroke:#1b1f24;stroke-width:1.4;stroke-dasharray:6 4;fill:none}',

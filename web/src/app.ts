@@ -8,6 +8,7 @@ import { initialLang, keepLang, MESSAGES, type Lang, type Messages } from './i18
 import { say, sayKey, translateTree, retranslate } from './say.js'
 import { Timeline, type WatchEvent } from './timeline.js'
 import { mountStoryPlayer } from './story-player.js'
+import { mountDiagrams } from './diagrams.js'
 
 export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number, store?: string, cached?: boolean }
 interface Info { mounts: MountInfo[], store: string, accessTtlSec: number, clockToleranceSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
@@ -439,6 +440,7 @@ translateTree(document.body)
 setLang(lang)
 byId<HTMLSelectElement>('lang').addEventListener('change', ev => { setLang((ev.target as HTMLSelectElement).value === 'ko' ? 'ko' : 'en') })
 byId('reset').addEventListener('click', () => { run(reset()) })
+mountDiagrams(byId('diagrams'), lang)
 
 run((async () => {
   const r = await send('GET', '/demo/info')

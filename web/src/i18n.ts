@@ -120,7 +120,22 @@ const en = {
   logTime: 'time',
   logRequest: 'request',
   logStatus: 'status',
-  logOps: 'store ops'
+  logOps: 'store ops',
+
+  // The sequence diagrams section (diagrams.ts): a button per diagram, and each image's alt text, which
+  // starts with the diagram's own title (docs/diagrams/X.txt).
+  diagramsTitle: 'Sequence diagrams',
+  diagramsIntro: 'How each flow runs between the browser, the server and the store, message by message. The same diagrams are in docs/diagrams.',
+  diagramsChoose: 'Diagram',
+  diagrams: {
+    login: { name: 'Login', alt: 'Login: a session id in a cookie vs. a signed access token. Session login stores a record and sets a signed id cookie; JWT login stores a family and a hashed refresh token and signs an access token; then the first protected request of each, with its store lookups.' },
+    'session-logout': { name: 'Session logout', alt: 'Session logout: deleting the record ends every copy of the cookie. A thief replays a copied cookie: 200 before the logout, 401 session_revoked at once after it.' },
+    'refresh-rotation': { name: 'Refresh rotation', alt: 'Refresh rotation: every refresh spends the token and hands out the next. An expired access token gets 401 token_expired; POST /jwt/refresh spends R1, stores R2, updates the family and signs a new access token.' },
+    'reuse-detection': { name: 'Reuse detection', alt: 'Reuse detection: a spent refresh token coming back ends the whole login. The attacker refreshes first with a stolen token; alice\'s refresh with the same token is reuse, the family is deleted, and the attacker\'s access token works until exp except in denylist mode.' },
+    'revocation-none': { name: 'Revocation: none', alt: 'JWT_REVOCATION=none: logout ends the refresh token, not the access token. Nothing is looked up per request, so a copied access token keeps working until exp.' },
+    'revocation-denylist': { name: 'Revocation: denylist', alt: 'JWT_REVOCATION=denylist: one lookup per request, every ending is written down. One MGET per request; logout writes deny and deny-sid keys, an admin ending writes revoked-before, and the copied token is refused at once.' },
+    'revocation-version': { name: 'Revocation: version', alt: 'JWT_REVOCATION=version: the token\'s ver must match the user\'s version. One GET of the user record per request; an admin change, a role change included, bumps the version and refuses old tokens at once; a plain logout does not.' }
+  }
 }
 
 export type Messages = typeof en
@@ -237,7 +252,20 @@ const ko: Messages = {
   logTime: '시각',
   logRequest: '요청',
   logStatus: '상태',
-  logOps: '저장소 접근'
+  logOps: '저장소 접근',
+
+  diagramsTitle: '시퀀스 다이어그램',
+  diagramsIntro: '브라우저, 서버, 저장소 사이에서 각 흐름이 메시지 하나하나 어떻게 오가는지 보여 줍니다. 같은 다이어그램이 docs/diagrams에도 있습니다.',
+  diagramsChoose: '다이어그램',
+  diagrams: {
+    login: { name: '로그인', alt: '로그인: 쿠키 속 세션 id 대 서명된 액세스 토큰. 세션 로그인은 기록을 저장하고 서명된 id 쿠키를 설정합니다. JWT 로그인은 패밀리와 해시한 리프레시 토큰을 저장하고 액세스 토큰에 서명합니다. 이어서 각각의 첫 보호된 요청과 그 저장소 조회를 보여 줍니다.' },
+    'session-logout': { name: '세션 로그아웃', alt: '세션 로그아웃: 기록을 지우면 쿠키의 모든 사본이 끝난다. 도둑이 복사한 쿠키를 재전송하면 로그아웃 전에는 200, 로그아웃 뒤에는 즉시 401 session_revoked입니다.' },
+    'refresh-rotation': { name: '리프레시 토큰 회전', alt: '리프레시 토큰 회전: 갱신할 때마다 토큰을 써 버리고 다음 토큰을 내준다. 만료된 액세스 토큰은 401 token_expired를 받고, POST /jwt/refresh가 R1을 써 버리고 R2를 저장하고 패밀리를 갱신한 뒤 새 액세스 토큰에 서명합니다.' },
+    'reuse-detection': { name: '재사용 탐지', alt: '재사용 탐지: 이미 쓴 리프레시 토큰이 돌아오면 로그인 전체가 끝난다. 공격자가 훔친 토큰으로 먼저 갱신하고, alice가 같은 토큰으로 갱신하면 재사용으로 탐지되어 패밀리가 지워집니다. 공격자의 액세스 토큰은 denylist 방식이 아니면 exp까지 동작합니다.' },
+    'revocation-none': { name: '폐기 방식: none', alt: 'JWT_REVOCATION=none: 로그아웃은 리프레시 토큰을 끝낼 뿐, 액세스 토큰은 아니다. 요청마다 아무것도 조회하지 않으므로 복사한 액세스 토큰은 exp까지 계속 동작합니다.' },
+    'revocation-denylist': { name: '폐기 방식: denylist', alt: 'JWT_REVOCATION=denylist: 요청마다 조회 한 번, 모든 종료를 적어 둔다. 요청마다 MGET 한 번, 로그아웃은 deny와 deny-sid 키를, 관리자의 종료는 revoked-before를 기록하며, 복사한 토큰은 즉시 거부됩니다.' },
+    'revocation-version': { name: '폐기 방식: version', alt: 'JWT_REVOCATION=version: 토큰의 ver가 사용자의 버전과 같아야 한다. 요청마다 사용자 기록을 한 번 GET하고, 관리자의 변경은 역할 변경까지 포함해 버전을 올려 이전 토큰을 즉시 거부합니다. 평범한 로그아웃은 버전을 올리지 않습니다.' }
+  }
 }
 
 export const MESSAGES: Readonly<Record<Lang, Messages>> = { en, ko }
