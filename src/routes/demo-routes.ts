@@ -106,6 +106,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     strategies: strategies.map(s => s.name),
     mounts: strategies.map(s => ({ name: s.name, ...s.demo.info })),
     store: config.store,
+    authCache: config.authCache !== null,
     jwtRevocation: config.jwt.revocation,
     accessTtlSec: config.jwt.accessTtlMs / 1000,
     clockToleranceSec: config.jwt.clockToleranceSec,
