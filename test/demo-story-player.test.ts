@@ -276,5 +276,18 @@ t.test('story player: story 9 (a session limit: servers of its own) run by the r
   await page.evaluate("document.dispatchEvent(new CustomEvent('svj:lang', { detail: { lang: 'ko' } }))")
   await expectText(t, page, '[data-role=sp-run]', /^이 컴퓨터에서 실행$/, 'Korean: the run button')
   await expectText(t, page, '[data-role=sp-run-status]', /방금 이 컴퓨터에서 러너를 실행해 기록한 것입니다.*영어로 들려준/, 'Korean: the label, and that the runner told it in English')
+
+  // What the page says when the server cannot run the runner (a production image) or runs another story.
+  const refuse = async (status: number, error: string, message: string): Promise<void> => {
+    await page.route(url => url.pathname.endsWith('/runs'), async route => { await route.fulfill({ status, contentType: 'application/json', body: JSON.stringify({ error, message }) }) })
+  }
+  await refuse(501, 'runner_unavailable', 'the story runner needs tsx, a development dependency this installation does not have')
+  await page.click('[data-role=sp-run]')
+  await expectText(t, page, '[data-role=sp-run-status]', /^이 서버에서는 러너를 실행할 수 없습니다: the story runner needs tsx.*npm run demo -- --story limit$/, '501: the server\'s reason and the command')
+  await page.unroute(url => url.pathname.endsWith('/runs'))
+  await refuse(409, 'run_in_progress', 'story 12 is running on this machine')
+  await page.click('[data-role=sp-run]')
+  await expectText(t, page, '[data-role=sp-run-status]', /다른 이야기가 실행 중입니다/, '409: another run is in progress')
+  t.notOk(await page.locator('[data-role=sp-run]').isDisabled(), 'and the button can be pressed again')
   t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
 })
