@@ -30,7 +30,8 @@ interface RunView {
   store: string
   /** The language the runner told it in (its words do not change with the page's switch). */
   lang: Lang
-  message?: string
+  /** Why it failed, in the page's current language (the server's own message stays as sent). */
+  message?: (w: UiWords) => string
   report?: RunnerReport
   beats: Map<string, Beat[]>
   total: number
@@ -191,8 +192,8 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     runButton.hidden = selected === ''
     backButton.textContent = W.back
     nextButton.textContent = W.next
-    storySelect.disabled = running || runActive
-    modeSelect.disabled = running
+    // While the runner runs, the story stays chosen: what comes back is that story's recording.
+    storySelect.disabled = runActive
     storeSelect.disabled = running || runActive
     runButton.disabled = running || runActive
     if (runView !== null || runnerOnlyStory) {
@@ -223,7 +224,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     const text = r.phase === 'running'
       ? W.runProgress(r.id, Math.round(r.seconds), r.store)
       : r.phase === 'failed'
-        ? r.message ?? ''
+        ? r.message?.(W) ?? ''
         : `${W.recorded(Math.round(r.report?.seconds ?? r.seconds), r.store)}${r.lang === lang ? '' : ` ${W.recordedIn[r.lang]}`}`
     runStatus.textContent = text
   }
@@ -543,7 +544,6 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
   async function runInRunner (): Promise<void> {
     const entry = words?.stories.find(s => s.slug === selected)
     if (entry === undefined) return
-    const W = w()
     const view: RunView = { slug: entry.slug, id: entry.id, phase: 'running', seconds: 0, store: runStore, lang, beats: new Map(), total: 0, current: 0 }
     runView = view
     restart()
@@ -562,13 +562,13 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
         view.phase = 'done'
       } else {
         view.phase = 'failed'
-        view.message = W.runFailed(end.code, end.error)
+        view.message = W => W.runFailed(end.code, end.error)
       }
     } catch (err) {
       view.phase = 'failed'
       view.message = err instanceof RunRefused
-        ? err.code === 'run_in_progress' ? W.runBusy : err.code === 'runner_unavailable' ? W.runUnavailable(err.message, entry.slug) : W.runFailed(err.code, err.message)
-        : W.runFailed('network', String(err))
+        ? err.code === 'run_in_progress' ? W => W.runBusy : err.code === 'runner_unavailable' ? W => W.runUnavailable(err.message, entry.slug) : W => W.runFailed(err.code, err.message)
+        : W => W.runFailed('network', String(err))
     }
     if (mine()) render()
   }
