@@ -11,6 +11,7 @@ import { securityHeaders } from './plugins/security-headers.js'
 import { adminRoutes } from './routes/admin-routes.js'
 import { demoRoutes } from './routes/demo-routes.js'
 import { demoLabRoutes } from './routes/demo-lab-routes.js'
+import { demoStoryRuns, type StoryRunnerSettings } from './routes/demo-story-runs.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { protectedRoutes } from './routes/protected-routes.js'
 import { openStore, type KvStore } from './stores/index.js'
@@ -80,6 +81,8 @@ export interface BuildOptions {
    * A kind may be mounted more than once with other settings (e.g. every JWT revocation mode side by side).
    */
   mounts?: readonly Mount[]
+  /** Demo mode: where the page's story runs find the runner, and their time limit (tests point it at a stand-in). */
+  storyRunner?: Partial<StoryRunnerSettings>
 }
 
 /**
@@ -176,6 +179,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Demo page, inspection and attacker routes; before the strategies so it sees their routes (DEMO_MODE).
     if (config.demoMode) await app.register(demoRoutes, { config, strategies, users, mountStores })
     if (config.demoMode) await app.register(demoLabRoutes, { config })
+    if (config.demoMode) await app.register(demoStoryRuns, { config, ...(options.storyRunner === undefined ? {} : { runner: options.storyRunner }) })
 
     for (const strategy of strategies) {
       await app.register(async function strategyScope (scope) {

@@ -30,13 +30,16 @@ export const ERRORS = {
   user_not_found: 404,
   device_not_found: 404,
   loot_not_found: 404,
+  run_not_found: 404,
   conflict: 409,
   username_taken: 409,
+  run_in_progress: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_attempts: 429,
   // The server (5xx)
   internal_error: 500,
+  runner_unavailable: 501,
   store_unavailable: 503,
   change_incomplete: 503,
   page_not_built: 503

@@ -111,6 +111,7 @@ export const demoRoutes = fp(async function demoRoutes (app: FastifyInstance, op
     strategies: strategies.map(s => s.name),
     mounts: strategies.map(s => ({ name: s.name, ...s.demo.info, ...(mountStores.get(s.name) ?? { store: config.store, cached: false }) })),
     store: config.store,
+    authCache: config.authCache !== null,
     jwtRevocation: config.jwt.revocation,
     accessTtlSec: config.jwt.accessTtlMs / 1000,
     clockToleranceSec: config.jwt.clockToleranceSec,

@@ -11,7 +11,7 @@ import { mountStoryPlayer } from './story-player.js'
 import { mountDiagrams } from './diagrams.js'
 
 export interface MountInfo { name: string, kind: string, revocation?: string, accessTtlSec?: number, idleTtlSec?: number, store?: string, cached?: boolean }
-interface Info { mounts: MountInfo[], store: string, accessTtlSec: number, clockToleranceSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
+interface Info { mounts: MountInfo[], store: string, authCache?: boolean, accessTtlSec: number, clockToleranceSec: number, sessionIdleTtlSec: number, maxSessionsPerUser: number }
 export interface Result { status: number, body: any, ms: number, ops: string | null, setCookie: string | null }
 type Msg = (m: Messages) => string
 
@@ -463,5 +463,6 @@ run((async () => {
   retranslate(t())
   await Promise.all(columns.map(async c => { await c.refreshViews() }))
   const slot = document.querySelector<HTMLElement>('[data-role="story-player"]')
-  if (slot !== null) mountStoryPlayer(slot, { lang, mounts: info.mounts })
+  // The story runs default to this server's own store (Redis with AUTH_CACHE is the runner's redis-cached).
+  if (slot !== null) mountStoryPlayer(slot, { lang, mounts: info.mounts, store: info.store === 'redis' && info.authCache === true ? 'redis-cached' : info.store })
 })())

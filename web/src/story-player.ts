@@ -6,11 +6,37 @@
  * observed outcome, and the bytes on the wire. Words: the runner's (/story-words.json, written by
  * tools/story-words.ts at build time) plus the player's own (stories/words.ts). No inline script or style:
  * it runs under the page's strict CSP.
+ *
+ * The stories that need servers of their own (the runner-only ones) are played by the runner on this
+ * machine instead (Run on this machine: POST /demo/stories/:id/runs, stories/runner.ts): the player then
+ * steps through what the runner recorded, beat by beat, one column per strategy, and ends with the runner's
+ * matrix row. The page's own stories can be run that way too.
  */
 import { STORIES, type Say, type StepDef, type StoryDef } from './stories/catalog.js'
 import { decodeJwt, Net, type HeldCookie } from './stories/net.js'
 import { mechanismOf, type ColumnResult, type ColumnState, type Exchange, type Lang, type Mechanism, type MountInfo, type Text } from './stories/types.js'
 import { UI, type UiWords } from './stories/words.js'
+import { beatsOf, RunRefused, runStory, type Beat, type RequestData, type RunnerReport, type RunnerResult, type RunnerStep } from './stories/runner.js'
+
+/** The runner's stores (demo/run.ts --store); redis-cached is Redis with AUTH_CACHE=on. */
+const RUN_STORES = ['memory', 'redis', 'redis-cached', 'postgres'] as const
+
+/** A story run by the runner on this machine, and where the player is in what it recorded. */
+interface RunView {
+  slug: string
+  id: number
+  phase: 'running' | 'done' | 'failed'
+  seconds: number
+  store: string
+  /** The language the runner told it in (its words do not change with the page's switch). */
+  lang: Lang
+  /** Why it failed, in the page's current language (the server's own message stays as sent). */
+  message?: (w: UiWords) => string
+  report?: RunnerReport
+  beats: Map<string, Beat[]>
+  total: number
+  current: number
+}
 
 interface StoryWords {
   title: string
@@ -64,7 +90,7 @@ function ensureStylesheet (): void {
   document.head.append(h('link', { rel: 'stylesheet', href: '/story-player.css' }))
 }
 
-export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', mounts: Array<{ name: string, kind: string, revocation?: string, accessTtlSec?: number }> }): void {
+export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', mounts: Array<{ name: string, kind: string, revocation?: string, accessTtlSec?: number }>, store?: string }): void {
   ensureStylesheet()
   let lang: Lang = opts.lang
   let words: WordsFile | null = null
@@ -75,6 +101,10 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     .filter((m): m is { mount: MountInfo, mechanism: Mechanism } => m.mechanism !== null)
 
   let story: StoryDef | null = null
+  /** The chosen story's slug: a story of the page (then `story` is set) or one only the runner plays. */
+  let selected = ''
+  let runView: RunView | null = null
+  let runStore: string = (RUN_STORES as readonly string[]).includes(opts.store ?? '') ? opts.store! : 'memory'
   let mode = 'all'
   let cols: ColumnState[] = []
   let records: StepRecord[] = []
@@ -84,8 +114,10 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
 
   const w = (): UiWords => UI[lang]
   const lw = (): LangWords | null => words?.words[lang] ?? null
-  const storyWords = (): StoryWords | null => story === null ? null : lw()?.stories[story.slug] ?? null
+  const storyWords = (): StoryWords | null => selected === '' ? null : lw()?.stories[selected] ?? null
   const playable = (): StoryDef[] => STORIES.filter(s => words?.words.en.stories[s.slug] !== undefined && words.stories.some(x => x.slug === s.slug))
+  /** The runner's stories the page cannot play itself: they need servers of their own, so the runner plays them. */
+  const runnerOnly = (): WordsFile['stories'] => words === null ? [] : words.stories.filter(s => !STORIES.some(p => p.slug === s.slug) && words?.words.en.stories[s.slug] !== undefined)
   const expectedOf = (mech: Mechanism): string | null => words?.stories.find(s => s.slug === story?.slug)?.expected[mech] ?? null
   const outcomeLabel = (code: string): string => lw()?.outcome[code] ?? code
 
@@ -104,19 +136,23 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
   const modeLabel = h('span')
   const modeSelect = h('select', { 'data-role': 'sp-mode' })
   const startButton = h('button', { type: 'button', 'data-role': 'sp-start' })
+  const runButton = h('button', { type: 'button', 'data-role': 'sp-run' })
+  const storeLabel = h('span')
+  const storeSelect = h('select', { 'data-role': 'sp-store' })
   const backButton = h('button', { type: 'button', 'data-role': 'sp-back' })
   const nextButton = h('button', { type: 'button', 'data-role': 'sp-next', class: 'sp-primary' })
   const counter = h('span', { class: 'sp-counter', 'data-role': 'sp-counter', role: 'status', 'aria-live': 'polite' })
   const controls = h('div', { class: 'sp-controls' },
-    h('label', {}, storyLabel, ' ', storySelect), h('label', {}, modeLabel, ' ', modeSelect), startButton, backButton, nextButton, counter)
+    h('label', {}, storyLabel, ' ', storySelect), h('label', {}, modeLabel, ' ', modeSelect), startButton, h('label', {}, storeLabel, ' ', storeSelect), runButton, backButton, nextButton, counter)
+  const runStatus = h('p', { class: 'sp-run-status', 'data-role': 'sp-run-status', role: 'status', 'aria-live': 'polite' })
   const header = h('div', { class: 'sp-story', 'data-role': 'sp-header' })
   const stepView = h('div', { class: 'sp-step', 'data-role': 'sp-step' })
   const summary = h('div', { class: 'sp-summary', 'data-role': 'sp-summary' })
   const wireNote = h('p', { class: 'sp-note' })
-  const runnerOnly = h('details', { class: 'sp-runner-only', 'data-role': 'sp-runner-only' })
+  const runnerOnlyList = h('details', { class: 'sp-runner-only', 'data-role': 'sp-runner-only' })
   root.classList.add('story-player')
   root.setAttribute('aria-labelledby', 'sp-heading')
-  root.replaceChildren(heading, intro, controls, runnerOnly, header, stepView, summary, wireNote)
+  root.replaceChildren(heading, intro, controls, runnerOnlyList, header, runStatus, stepView, summary, wireNote)
 
   function selectedColumns (): ColumnState[] {
     return mounts.filter(m => mode === 'all' || m.mount.name === mode).map(m => ({ mount: m.mount, mechanism: m.mechanism, access: null, loot: null, lootHolds: [] }))
@@ -133,35 +169,74 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     intro.textContent = w().intro
     storyLabel.textContent = w().story
     modeLabel.textContent = w().modes
+    storeLabel.textContent = w().runStore
     // Options are rebuilt only when their words change, so a select keeps its state under the keyboard.
     const optionsKey = `${lang}:${words === null ? 0 : 1}`
     if (optionsFor !== optionsKey) {
       optionsFor = optionsKey
-      storySelect.replaceChildren(...playable().map(s => h('option', { value: s.slug }, `${s.id}. ${lw()?.stories[s.slug]?.title ?? s.slug}`)))
+      const others = runnerOnly()
+      storySelect.replaceChildren(...playable().map(s => h('option', { value: s.slug }, `${s.id}. ${lw()?.stories[s.slug]?.title ?? s.slug}`)),
+        ...(others.length === 0 ? [] : [h('optgroup', { label: w().runGroup }, ...others.map(s => h('option', { value: s.slug }, `${s.id}. ${lw()?.stories[s.slug]?.title ?? s.slug}`)))]))
       modeSelect.replaceChildren(h('option', { value: 'all' }, w().allModes), ...mounts.map(m => h('option', { value: m.mount.name }, `/${m.mount.name} (${m.mechanism})`)))
+      storeSelect.replaceChildren(...RUN_STORES.map(k => h('option', { value: k }, k === opts.store ? `${k} (${w().thisServer})` : k)))
     }
-    storySelect.value = story?.slug ?? ''
+    storySelect.value = selected
     modeSelect.value = mode
-    startButton.textContent = current < 0 ? w().start : w().restart
-    backButton.textContent = w().back
-    nextButton.textContent = w().next
-    const total = story?.steps.length ?? 0
-    startButton.disabled = running || story === null
-    backButton.disabled = running || current <= 0
-    nextButton.disabled = running || story === null || current >= total - 1
-    counter.textContent = words === null ? (wordsError ? w().wordsMissing : '') : story === null ? w().noStories : running ? w().running : current < 0 ? w().notStarted : `${w().stepOf(current + 1, total)}${current === total - 1 && records.length === total ? ` · ${w().done}` : ''}`
-    wireNote.textContent = w().wireNote
+    storeSelect.value = runStore
+    const W = w()
+    const runnerOnlyStory = story === null && selected !== ''
+    const runActive = runView?.phase === 'running'
+    startButton.textContent = current < 0 || runView !== null ? W.start : W.restart
+    startButton.hidden = runnerOnlyStory
+    runButton.textContent = runnerOnlyStory ? W.runHere : W.runInRunner
+    runButton.hidden = selected === ''
+    backButton.textContent = W.back
+    nextButton.textContent = W.next
+    // While the runner runs, the story stays chosen: what comes back is that story's recording.
+    storySelect.disabled = runActive
+    storeSelect.disabled = running || runActive
+    runButton.disabled = running || runActive
+    if (runView !== null || runnerOnlyStory) {
+      const done = runView?.phase === 'done' ? runView : null
+      startButton.disabled = runActive
+      backButton.disabled = done === null || done.current <= 0
+      nextButton.disabled = done === null || done.current >= done.total - 1
+      counter.textContent = done === null ? (runView === null ? W.runNotStarted : '') : `${W.stepOf(done.current + 1, done.total)}${done.current === done.total - 1 ? ` · ${W.done}` : ''}`
+    } else {
+      const total = story?.steps.length ?? 0
+      startButton.disabled = running || story === null
+      backButton.disabled = running || current <= 0
+      nextButton.disabled = running || story === null || current >= total - 1
+      counter.textContent = words === null ? (wordsError ? W.wordsMissing : '') : story === null ? W.noStories : running ? W.running : current < 0 ? W.notStarted : `${W.stepOf(current + 1, total)}${current === total - 1 && records.length === total ? ` · ${W.done}` : ''}`
+    }
+    wireNote.textContent = runView === null ? W.wireNote : W.runWireNote
     renderRunnerOnly()
+  }
+
+  /** The run's state in one line: running (with the seconds so far), failed (why), or what the steps are. */
+  function renderRunStatus (): void {
+    const W = w()
+    const r = runView
+    runStatus.hidden = r === null
+    if (r === null) { runStatus.replaceChildren(); return }
+    runStatus.className = `sp-run-status ${r.phase === 'failed' ? 'bad' : ''}`
+    runStatus.dataset.phase = r.phase
+    const text = r.phase === 'running'
+      ? W.runProgress(r.id, Math.round(r.seconds), r.store)
+      : r.phase === 'failed'
+        ? r.message?.(W) ?? ''
+        : `${W.recorded(Math.round(r.report?.seconds ?? r.seconds), r.store)}${r.lang === lang ? '' : ` ${W.recordedIn[r.lang]}`}`
+    runStatus.textContent = text
   }
 
   /** The runner's stories the page cannot play (they start servers of their own), with the command for each. */
   function renderRunnerOnly (): void {
     const l = lw()
-    const others = words === null || l === null ? [] : words.stories.filter(s => !STORIES.some(p => p.slug === s.slug) && l.stories[s.slug] !== undefined)
-    if (others.length === 0) { runnerOnly.replaceChildren(); runnerOnly.hidden = true; return }
-    runnerOnly.hidden = false
+    const others = l === null ? [] : runnerOnly()
+    if (others.length === 0) { runnerOnlyList.replaceChildren(); runnerOnlyList.hidden = true; return }
+    runnerOnlyList.hidden = false
     const W = w()
-    runnerOnly.replaceChildren(
+    runnerOnlyList.replaceChildren(
       h('summary', {}, W.runnerOnly(others.length)),
       h('p', {}, W.runnerOnlyWhy),
       h('ul', {}, ...others.map(s => {
@@ -246,7 +321,99 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     return h('h4', {}, `/${col.mount.name}`, ' ', h('small', {}, col.mechanism))
   }
 
+  /** The strategies of the run the mode choice shows (a mount stands for its mechanism). */
+  function runColumns (report: RunnerReport): RunnerResult[] {
+    const mech = mode === 'all' ? null : mounts.find(m => m.mount.name === mode)?.mechanism ?? null
+    return report.results.filter(r => mech === null || r.strategy === mech)
+  }
+
+  /** The actor's name as the runner printed it: a step's text starts with "<actor>: ". */
+  const actorOf = (text: string): string => { const i = text.indexOf(': '); return i === -1 ? '' : text.slice(0, i) }
+  const afterActor = (text: string): string => { const i = text.indexOf(': '); return i === -1 ? text : text.slice(i + 2) }
+
+  /** One recorded step: a request (method, path, status, error code, store ops, ms, bytes when counted), what a client holds, what the server keeps, a check. */
+  function recordedStepView (step: RunnerStep, strategy: string): HTMLElement {
+    const W = w()
+    if (step.kind === 'request') {
+      const d = (step.data ?? {}) as RequestData
+      const ops = d.storeOps === null || d.storeOps === undefined ? '' : ` · ${W.storeOps} ${d.storeOps}`
+      const line = d.method === undefined ? afterActor(step.text) : `${d.method} ${d.path ?? ''} → ${d.status ?? '?'}${d.error === null || d.error === undefined ? '' : ` ${d.error}`}${ops} · ${d.ms ?? '?'} ms`
+      const parts: Array<Node | string | null> = [
+        h('p', { class: 'sp-actor' }, actorOf(step.text)),
+        h('p', { class: `sp-res ${(d.status ?? 0) > 0 && (d.status ?? 0) < 400 ? 'ok' : 'bad'}`, 'data-role': 'sp-recorded-request' }, line)
+      ]
+      const b = d.bytes
+      if (b !== undefined) parts.push(h('p', { class: 'sp-wire', 'data-role': 'sp-wire' }, `${W.wire}: ${W.wireLine(b.reqHead + b.reqBody, b.reqHead, b.reqBody, b.resHead + b.resBody, b.resHead, b.resBody)}`))
+      parts.push(h('details', {}, h('summary', {}, W.runnerLine), h('pre', { class: 'sp-body', tabindex: '0' }, step.text)))
+      return h('div', { class: 'sp-exchange' }, ...parts)
+    }
+    if (step.kind === 'holds') return h('div', { class: 'sp-block' }, h('h5', {}, W.holds), h('pre', { class: 'sp-holds', 'data-role': 'sp-holds', 'data-mode': strategy, tabindex: '0' }, step.text))
+    if (step.kind === 'server') return h('div', { class: 'sp-block' }, h('h5', {}, W.keeps), h('pre', { class: 'sp-keeps', 'data-role': 'sp-keeps', 'data-mode': strategy, tabindex: '0' }, step.text))
+    if (step.kind === 'check') {
+      const ok = (step.data as { ok?: unknown } | undefined)?.ok === true
+      return h('ul', { class: 'sp-checks', 'aria-label': W.checks }, h('li', { class: ok ? 'ok' : 'bad' }, `${ok ? W.ok : W.bad} ${afterActor(step.text)}`))
+    }
+    return h('p', { class: 'sp-na' }, step.text)
+  }
+
+  function recordedVerdict (r: RunnerResult): HTMLElement {
+    const W = w()
+    return h('div', { class: `sp-verdict ${r.match ? 'ok' : 'bad'}`, 'data-role': 'sp-verdict', 'data-mode': r.strategy, 'data-ok': String(r.match) },
+      h('span', { class: 'sp-mark' }, r.match ? W.ok : W.bad), ' ',
+      `${W.expectedShort}: ${r.expected.label} · ${W.observedShort}: ${r.observed.label} (${r.observed.detail})`)
+  }
+
+  /** Beat n of every column: its narration, its steps; a column whose story is over shows its verdict. */
+  function renderRunStep (view: RunView): void {
+    const report = view.report
+    if (view.phase !== 'done' || report === undefined) { stepView.replaceChildren(); return }
+    const W = w()
+    const shown = runColumns(report)
+    const beatsNow = shown.map(r => view.beats.get(r.strategy)?.[view.current])
+    // One narration for all when the columns still telling their story agree; otherwise each column says its own.
+    const says = beatsNow.filter(b => b !== undefined).map(b => b.say)
+    const common = says.length > 0 && says.every(x => x !== null && x === says[0]) ? says[0] ?? null : null
+    const grid = h('div', { class: `sp-grid sp-cols-${Math.min(Math.max(shown.length, 1), 4)}` })
+    shown.forEach((r, i) => {
+      const beats = view.beats.get(r.strategy) ?? []
+      const beat = beatsNow[i]
+      const cell = h('div', { class: 'sp-col', 'data-mode': r.strategy }, h('h4', {}, r.strategy, ' ', h('small', {}, `${r.seconds} s`)))
+      if (beat === undefined) {
+        cell.append(h('p', { class: 'sp-na' }, W.endedAt(beats.length)))
+      } else {
+        if (common === null && beat.say !== null) cell.append(h('p', { class: 'sp-col-say', 'data-role': 'sp-col-say' }, beat.say))
+        for (const step of beat.steps) cell.append(recordedStepView(step, r.strategy))
+      }
+      if (view.current >= beats.length - 1) cell.append(recordedVerdict(r))
+      grid.append(cell)
+    })
+    stepView.replaceChildren(h('p', { class: 'sp-say', 'data-role': 'sp-say' }, common ?? W.sayPerColumn), grid)
+  }
+
+  /** At the end: the runner's matrix row, expected vs observed per strategy, with the runner's why. */
+  function renderRunSummary (view: RunView): void {
+    const report = view.report
+    if (view.phase !== 'done' || report === undefined || view.current !== view.total - 1) { summary.replaceChildren(); return }
+    const W = w()
+    const l = lw()
+    const row = report.matrix[0]
+    const rows = runColumns(report).map(r => {
+      const cell = row?.cells[r.strategy]
+      const ok = cell?.match ?? r.match
+      return h('tr', {},
+        h('th', { scope: 'row' }, r.strategy),
+        h('td', {}, r.expected.label),
+        h('td', {}, `${cell?.label ?? r.observed.label} (${r.observed.detail})${r.checksFailed.length > 0 ? ` · ${W.checksFailed}: ${r.checksFailed.join('; ')}` : ''}`),
+        h('td', { class: `sp-mark ${ok ? 'ok' : 'bad'}`, 'data-role': 'sp-summary-verdict', 'data-mode': r.strategy, 'data-ok': String(ok) }, ok ? W.ok : W.bad),
+        h('td', {}, r.expected.why))
+    })
+    summary.replaceChildren(h('h4', {}, W.summary), h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, W.mode), h('th', { scope: 'col' }, noColon(l?.expected ?? W.expectedShort)), h('th', { scope: 'col' }, noColon(l?.observed ?? W.observedShort)), h('th', { scope: 'col' }, '✔/✘'), h('th', { scope: 'col' }, W.why))),
+      h('tbody', {}, ...rows)))
+  }
+
   function renderStep (): void {
+    if (runView !== null) { renderRunStep(runView); return }
     const rec = records[current]
     if (rec === undefined) { stepView.replaceChildren(); return }
     const W = w()
@@ -279,6 +446,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
 
   /** At the end: the observed outcome of each column (its last observation) against the expected one. */
   function renderSummary (): void {
+    if (runView !== null) { renderRunSummary(runView); return }
     if (story === null || current !== story.steps.length - 1 || records.length !== story.steps.length || running) { summary.replaceChildren(); return }
     const W = w()
     const sw = storyWords()
@@ -310,6 +478,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
   function render (): void {
     renderControls()
     renderHeader()
+    renderRunStatus()
     renderStep()
     renderSummary()
   }
@@ -371,11 +540,57 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     work.catch((err: unknown) => { console.error(err); running = false; render() })
   }
 
-  storySelect.addEventListener('change', () => { story = STORIES.find(s => s.slug === storySelect.value) ?? null; restart(); render() })
-  modeSelect.addEventListener('change', () => { mode = modeSelect.value; restart(); render() })
-  startButton.addEventListener('click', () => { restart(); run(runStep(0)) })
-  backButton.addEventListener('click', () => { if (current > 0) { current--; render() } })
+  /** Runs the chosen story in the runner on this machine (it starts servers of its own) and shows what it recorded. */
+  async function runInRunner (): Promise<void> {
+    const entry = words?.stories.find(s => s.slug === selected)
+    if (entry === undefined) return
+    const view: RunView = { slug: entry.slug, id: entry.id, phase: 'running', seconds: 0, store: runStore, lang, beats: new Map(), total: 0, current: 0 }
+    runView = view
+    restart()
+    render()
+    const mine = (): boolean => runView === view
+    try {
+      const end = await runStory(entry.id, { lang: view.lang, store: view.store }, seconds => {
+        view.seconds = seconds
+        if (mine()) renderRunStatus()
+      })
+      view.seconds = end.seconds ?? view.seconds
+      if (end.state === 'done') {
+        view.report = end.result
+        for (const r of end.result.results) view.beats.set(r.strategy, beatsOf(r.steps))
+        view.total = Math.max(1, ...[...view.beats.values()].map(b => b.length))
+        view.phase = 'done'
+      } else {
+        view.phase = 'failed'
+        view.message = W => W.runFailed(end.code, end.error)
+      }
+    } catch (err) {
+      view.phase = 'failed'
+      view.message = err instanceof RunRefused
+        ? err.code === 'run_in_progress' ? W => W.runBusy : err.code === 'runner_unavailable' ? W => W.runUnavailable(err.message, entry.slug) : W => W.runFailed(err.code, err.message)
+        : W => W.runFailed('network', String(err))
+    }
+    if (mine()) render()
+  }
+
+  storySelect.addEventListener('change', () => {
+    selected = storySelect.value
+    story = STORIES.find(s => s.slug === selected) ?? null
+    runView = null
+    restart()
+    render()
+  })
+  storeSelect.addEventListener('change', () => { runStore = storeSelect.value })
+  runButton.addEventListener('click', () => { run(runInRunner()) })
+  // With a recorded run the mode only chooses the columns shown: nothing runs again.
+  modeSelect.addEventListener('change', () => { mode = modeSelect.value; if (runView === null) restart(); render() })
+  startButton.addEventListener('click', () => { runView = null; restart(); run(runStep(0)) })
+  backButton.addEventListener('click', () => {
+    if (runView !== null) { if (runView.current > 0) { runView.current--; render() } return }
+    if (current > 0) { current--; render() }
+  })
   nextButton.addEventListener('click', () => {
+    if (runView !== null) { if (runView.current < runView.total - 1) { runView.current++; render() } return }
     if (story === null || current >= story.steps.length - 1) return
     if (records[current + 1] !== undefined) { current++; render() } else run(runStep(current + 1))
   })
@@ -390,6 +605,7 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     if (!r.ok) { wordsError = true; render(); return }
     words = await r.json() as WordsFile
     story = playable()[0] ?? null
+    selected = story?.slug ?? ''
     restart()
     render()
   })())
