@@ -207,7 +207,11 @@ export class Story {
     const since = (): number => Math.round((Date.now() - this.eventAt) / 100) / 10
     const t = m().story
     if (first.status === 503) return { outcome: 'fails-closed', detail: `${first.status} ${errorOf(first)}` }
-    if (!accepted(first)) return { outcome: 'rejected', detail: t.atOnce(`${first.status} ${errorOf(first)}`) }
+    if (!accepted(first)) {
+      // Refused for its age, not for the event: the story waited too long to tell what the event did.
+      if (errorOf(first) === 'token_expired') this.check(false, t.expiredBeforeJudged)
+      return { outcome: 'rejected', detail: t.atOnce(`${first.status} ${errorOf(first)}`) }
+    }
     const exp = actor.accessExp()
     if (exp === null) return { outcome: 'works', detail: t.afterEvent(first.status) }
     const left = exp - Date.now() / 1000

@@ -75,6 +75,7 @@ export const en = {
     storeOps: 'store ops',
     notWaited: (left: number) => `still accepted; it would stop at exp, ${left} s from now (not waited: the server's JWT_ACCESS_TTL is long)`,
     notWaitedDetail: (left: number) => `still accepted; exp in ${left} s`,
+    expiredBeforeJudged: 'the access token had already expired when the event was judged (a slow or busy machine?), so this outcome shows nothing; run it again, or with --access-ttl 10s',
     polling: (left: string) => `still accepted. Asking again every 250 ms until it stops (exp is ${left} s away)…`,
     atOnce: (statusAndError: string) => `${statusAndError} at once`,
     afterEvent: (status: number) => `${status} after the event`,
@@ -139,6 +140,8 @@ export const en = {
         'jwt-version': 'signature, then the user\'s version: 1 store read'
       } satisfies Strategies,
       storeOpsCheck: (ops: string, none: boolean) => `x-auth-store-ops is ${ops} (${none ? '0: nothing looked up' : '1 round trip'})`,
+      whyCached: 'the same read as without the cache (session record, denylist mark or user version), but AUTH_CACHE=on asks Redis only until this instance has it cached: then 0 store round trips',
+      storeOpsCached: (first: string, warm: string) => `x-auth-store-ops is ${first} on the first call (0 when the login's own reads already filled this instance's cache, else 1), then ${warm} once warm: answered from AUTH_CACHE`,
       missing: 'missing',
       works: (ops: string) => `200, ${ops} store op(s)`
     },

@@ -70,6 +70,7 @@ export const ko: Messages = {
     storeOps: '저장소 조회',
     notWaited: (left: number) => `아직 받아들여짐. exp(${left}초 뒤)에 멈출 것 (기다리지 않음: 서버의 JWT_ACCESS_TTL이 김)`,
     notWaitedDetail: (left: number) => `아직 받아들여짐. exp까지 ${left}초`,
+    expiredBeforeJudged: '사건을 판정할 때 액세스 토큰이 이미 만료되어 있었음 (느리거나 바쁜 기계?): 이 결과로는 아무것도 알 수 없음. 다시 실행하거나 --access-ttl 10s로 실행하세요',
     polling: (left: string) => `아직 받아들여짐. 멈출 때까지 250ms마다 다시 요청합니다 (exp까지 ${left}초)…`,
     atOnce: (statusAndError: string) => `즉시 ${statusAndError}`,
     afterEvent: (status: number) => `사건 뒤에도 ${status}`,
@@ -134,6 +135,8 @@ export const ko: Messages = {
         'jwt-version': '서명 검증 뒤 사용자 버전 조회 1회'
       },
       storeOpsCheck: (ops: string, none: boolean) => `x-auth-store-ops = ${ops} (${none ? '0: 아무것도 조회하지 않음' : '저장소 왕복 1회'})`,
+      whyCached: '캐시가 없을 때와 같은 조회(세션 기록, 거부 목록 표시, 사용자 버전)지만, AUTH_CACHE=on이면 이 인스턴스의 캐시에 들어가기 전까지만 Redis에 묻고 그 뒤로는 저장소 왕복 0회',
+      storeOpsCached: (first: string, warm: string) => `x-auth-store-ops는 첫 호출에서 ${first} (로그인 때의 조회가 이미 이 인스턴스의 캐시를 채웠으면 0, 아니면 1), 캐시가 찬 뒤 ${warm}: AUTH_CACHE가 응답함`,
       missing: '없음',
       works: (ops: string) => `200, 저장소 조회 ${ops}회`
     },
