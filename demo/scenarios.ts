@@ -78,7 +78,10 @@ export const SCENARIOS: Scenario[] = [
         // The login may already have read (and so cached) what /api/me reads; either way the cache serves
         // once its invalidation channel is confirmed, a heartbeat within a second of the start.
         let warm = await browser.call('/api/admin')
-        if (warm.storeOps !== '0') await until(async () => (warm = await browser.call('/api/me', { quiet: true })).storeOps === '0', 3000)
+        if (warm.storeOps !== '0') {
+          await until(async () => (warm = await browser.call('/api/me', { quiet: true })).storeOps === '0', 3000)
+          browser.printReply('GET', `${browser.prefix}/api/me`, warm)
+        }
         s.check((me.storeOps === '0' || me.storeOps === '1') && warm.storeOps === '0', t.storeOpsCached(me.storeOps ?? t.missing, warm.storeOps ?? t.missing))
         return me.status === 200 ? { outcome: 'works', detail: t.works(me.storeOps ?? '?') } : { outcome: 'rejected', detail: r(me) }
       }
