@@ -10,6 +10,7 @@ import pg from 'pg'
 import t, { type Test } from 'tap'
 import { alice } from '../harness/fixtures.js'
 import { en } from '../demo/i18n/en.js'
+import { wireBytes } from '../demo/wire-bytes.js'
 import { ko } from '../demo/i18n/ko.js'
 import { postgresSkip, testPostgresUrl } from './helpers/postgres.js'
 import { redisSkip } from './helpers/redis.js'
@@ -161,6 +162,27 @@ t.test('--help names every store', async t => {
   const r = await runDemo(['--help'])
   t.equal(r.code, 0)
   for (const store of ['memory', 'redis', 'redis-cached', 'postgres']) t.match(r.stdout, new RegExp(`\\b${store}\\b`), store)
+})
+
+t.test('bytes on the wire are counted as the page counts them', async t => {
+  const exchange = {
+    method: 'POST',
+    path: '/jwt/login',
+    host: '127.0.0.1:3000',
+    origin: 'http://127.0.0.1:3000',
+    headers: [['user-agent', 'aliceBrowser/1.0'], ['content-type', 'application/json'], ['cookie', 'rt=abc']] as Array<[string, string]>,
+    body: '{"username":"alice"}',
+    status: 200,
+    statusText: 'OK',
+    responseHeaders: [['content-type', 'application/json'], ['set-cookie', 'rt=new; Path=/jwt'], ['x-demo-set-cookie', 'rt=ne…(3 chars); Path=/jwt']] as Array<[string, string]>,
+    setCookies: ['rt=new; Path=/jwt'],
+    responseText: '{"ok":"é"}'
+  }
+  const head = 'POST /jwt/login HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nOrigin: http://127.0.0.1:3000\r\ncontent-type: application/json\r\ncookie: rt=abc\r\ncontent-length: 20\r\n\r\n'
+  const resHead = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nset-cookie: rt=new; Path=/jwt\r\n\r\n'
+  t.same(wireBytes(exchange), { reqHead: head.length, reqBody: 20, resHead: resHead.length, resBody: 11 }, 'request line, Host, Origin, the client\'s headers but User-Agent, Content-Length; one Set-Cookie, no x-demo-set-cookie; UTF-8 bytes')
+  t.equal(wireBytes({ ...exchange, origin: null }).reqHead, head.length - 'Origin: http://127.0.0.1:3000\r\n'.length, 'no Origin when the request was sent without one')
+  t.equal(wireBytes({ ...exchange, method: 'GET', path: '/jwt/login', body: '' }).reqHead, head.length - 'Origin: http://127.0.0.1:3000\r\n'.length - 'content-length: 20\r\n'.length - 1, 'a GET carries no Origin and no body')
 })
 
 interface Bytes { reqHead: number, reqBody: number, resHead: number, resBody: number }
