@@ -365,7 +365,21 @@ export const SCENARIOS: Scenario[] = [
       s.say(t.stops)
       await redis.stop(true)
       s.mark()
+      const stoppedAt = Date.now()
       const down = await browser.call('/api/me')
+      let cacheAnswered = false
+      if (cached && s.target.strategy !== 'jwt-none' && down.status === 200) {
+        // AUTH_CACHE answered before this instance handled the lost connection: report it as it is (not
+        // fail-closed), and how long it took to fail closed after all.
+        cacheAnswered = true
+        let closedAfter: number | null = null
+        await until(async () => {
+          if ((await browser.call('/api/me', { quiet: true })).status !== 503) return false
+          closedAfter = Date.now() - stoppedAt
+          return true
+        }, 3000)
+        s.say(t.cacheAnsweredWhileDown(down.storeOps ?? '?', closedAfter === null ? null : String(closedAfter)))
+      }
       if (s.kind === 'jwt') {
         const refresh = await browser.refresh()
         s.check(refresh.status === 503, t.refreshNeedsStore(r(refresh)))
@@ -385,6 +399,7 @@ export const SCENARIOS: Scenario[] = [
       s.check(back.status === 200, t.sameCredential(back.status))
       if (down.status === 500) s.say(t.serverLogged(server.errors.join(' | ').slice(0, 1500)))
       if (down.status === 503) return { outcome: 'fails-closed', detail: t.failsClosed(errorOf(down)) }
+      if (cacheAnswered) return { outcome: 'keeps-working', detail: t.cacheAnsweredDetail(down.storeOps ?? '?') }
       if (down.status === 200) return { outcome: 'keeps-working', detail: t.keepsWorking }
       return { outcome: 'rejected', detail: t.whileDown(r(down)) }
     }
