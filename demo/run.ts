@@ -7,8 +7,9 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { SCENARIOS, needs, words, type Expected, type Scenario } from './scenarios.js'
 import { openRedis, type HarnessRedis } from '../harness/redis.js'
+import { dropSchema, missingPostgres, ownSchema, postgresUrl } from '../harness/postgres.js'
 import { isLang, LANGS, m, setLang, type Lang } from './i18n/index.js'
-import { outcomeLabel, sleep, STRATEGIES, Story, type Observation, type Pacer, type Printer, type Step, type StoreKind, type StrategyId, type Target } from './story.js'
+import { outcomeLabel, sleep, STORE_KINDS, STRATEGIES, Story, type Observation, type Pacer, type Printer, type Step, type StoreKind, type StrategyId, type Target } from './story.js'
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -25,7 +26,9 @@ Tells ${SCENARIOS.length} stories about sessions and JWTs against the real serve
   --access-ttl DUR  JWT_ACCESS_TTL of the servers the stories start (default 4s; 30s with --step,
                     4 s + 8 × pace with --pace, so a pause before the event does not expire the token)
   --strategy LIST   ${STRATEGIES.join(', ')} (comma list); default: all
-  --store KIND      memory (default) or redis (REDIS_URL, else a throwaway redis-server)
+  --store KIND      memory (default); redis (REDIS_URL, else a throwaway redis-server); redis-cached
+                    (the same Redis with AUTH_CACHE=on); postgres (DATABASE_URL, else the local test
+                    database, in a schema of the run's own, dropped at the end; story 11 is not run)
   --url URL         use a running server (DEMO_MODE on) instead of starting one per story;
                     stories that need special settings or two servers are skipped
   --json            print only JSON (every step, the matrix, the verdict) on stdout
@@ -85,7 +88,7 @@ function parse (): Options {
   const strategies = list(values.strategy)
   for (const s of strategies) if (!(STRATEGIES as readonly string[]).includes(s)) usage(`unknown strategy '${s}'; choose from ${STRATEGIES.join(', ')}`)
   const store = values.store as StoreKind
-  if (store !== 'memory' && store !== 'redis') usage(`--store: expected memory or redis; got '${String(values.store)}'`)
+  if (!(STORE_KINDS as readonly string[]).includes(store)) usage(`--store: expected ${STORE_KINDS.join(', ')}; got '${String(values.store)}'`)
   const lang = values.lang ?? process.env.DEMO_LANG ?? 'en'
   if (!isLang(lang)) usage(`${values.lang === undefined ? 'DEMO_LANG' : '--lang'}: expected ${Object.keys(LANGS).join(' or ')}; got '${lang}'`)
   const step = values.step === true
@@ -197,6 +200,7 @@ async function main (): Promise<void> {
   const out = (s: string): void => { if (!opts.json) process.stdout.write(`${s}\n`) }
   let redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   let redis: HarnessRedis | null = null
+  let database: { url: string, schema: string } | undefined
   let store = opts.store
   let strategies = opts.strategies
   if (opts.url !== null) {
@@ -204,12 +208,25 @@ async function main (): Promise<void> {
     store = info.store
     strategies = strategies.filter(s => info.strategies.includes(s))
     if (strategies.length === 0) usage(`--url: the server offers ${info.strategies.join(', ')}, none of --strategy`)
-  } else if (store === 'redis') {
+  } else if (store === 'redis' || store === 'redis-cached') {
     // The harness's Redis policy: REDIS_URL, else a throwaway redis-server, else every story is skipped loudly (an error under CI=true).
-    redis = await openRedis('every story of the demo with --store redis')
+    redis = await openRedis(`every story of the demo with --store ${store}`)
     if (redis === null) opts.scenarios = []
     else redisUrl = redis.url
+  } else if (store === 'postgres') {
+    // The harness's PostgreSQL policy: DATABASE_URL, else the local test database, else every story is skipped
+    // loudly (an error under CI=true). The run's schema is its own: the servers create it, the run drops it.
+    const url = missingPostgres('every story of the demo with --store postgres') === null ? postgresUrl('the demo') : null
+    if (url === null) opts.scenarios = []
+    else database = { url, schema: ownSchema('demo') }
   }
+  const run = database
+  release = async () => {
+    await redis?.dispose()
+    if (run !== undefined) await dropSchema(run.url, run.schema)
+  }
+  // Ctrl-C (a lecturer stopping the run): the servers die with this process, the run's schema must not stay.
+  if (run !== undefined) process.once('SIGINT', () => { release().catch(() => {}).finally(() => process.exit(130)) })
 
   // Stories run concurrently (--jobs), but their output appears in order: the oldest unfinished story
   // streams live, the others buffer until it is their turn.
@@ -250,6 +267,7 @@ async function main (): Promise<void> {
   const started = Date.now()
   out(c.bold(t.header(opts.scenarios.length, strategies.join(', '), store, opts.url === null ? t.freshServer : t.atServer(opts.url))))
   out(c.dim(t.intro))
+  if (database !== undefined) out(c.dim(t.database(database.schema)))
   const ttlShown = opts.accessTtl ?? '4s'
   if (opts.step) out(c.dim(t.stepMode(ttlShown)))
   else if (opts.pace > 0) out(c.dim(t.paceMode(opts.pace, ttlShown)))
@@ -269,12 +287,13 @@ async function main (): Promise<void> {
       strategy,
       store,
       redisUrl,
+      ...(database === undefined ? {} : { database }),
       url: opts.url,
       ...(opts.accessTtl === undefined ? {} : { accessTtl: opts.accessTtl, maxWaitSec: Math.max(20, Number(opts.accessTtl.slice(0, -1)) + 5) })
     }
     const expected = scenario.expect(target)
     say('')
-    say(`   ${c.bold(`▸ ${strategy}`)} ${c.dim(t.storeName(store))} · ${t.expected} ${c.bold(outcomeLabel(expected.outcome))}: ${expected.why}`)
+    say(`   ${c.bold(`▸ ${strategy}`)} ${c.dim(t.storeName(m().stores[store]))} · ${t.expected} ${c.bold(outcomeLabel(expected.outcome))}: ${expected.why}`)
     if (steps !== null) await steps.pause(c.dim(t.stepPromptStory))
     const story = new Story(target, printer(index), pacer)
     const t0 = Date.now()
@@ -322,7 +341,7 @@ async function main (): Promise<void> {
       title: words(s.slug).title,
       cells: Object.fromEntries(results.filter(r => r.scenario === s.id).map(r => [r.strategy, { expected: r.expected.outcome, observed: r.observed.outcome, label: r.observed.label, seconds: r.observed.seconds ?? null, match: r.match }]))
     }))
-    process.stdout.write(JSON.stringify({ ok, lang: opts.lang, store, strategies, seconds: Math.round((Date.now() - started) / 1000), mismatches, matrix, results }, null, 2) + '\n')
+    process.stdout.write(JSON.stringify({ ok, lang: opts.lang, store, ...(database === undefined ? {} : { databaseSchema: database.schema }), strategies, seconds: Math.round((Date.now() - started) / 1000), mismatches, matrix, results }, null, 2) + '\n')
   } else {
     out('')
     out(c.bold(t.matrixTitle(store)))
@@ -346,11 +365,15 @@ async function main (): Promise<void> {
       : c.red(t.someBad(mismatches, results.length)))
   }
   steps?.close()
-  await redis?.dispose()
+  await release()
   process.exitCode = ok ? 0 : 1
 }
 
-main().catch((err: unknown) => {
+/** Gives back what the run opened: a throwaway Redis, the run's PostgreSQL schema. */
+let release = async (): Promise<void> => {}
+
+main().catch(async (err: unknown) => {
   console.error(err)
+  await release().catch(() => {})
   process.exit(1)
 })

@@ -39,6 +39,7 @@ export function decodeJwt (token: string): { header: Record<string, any>, payloa
 
 export interface Reply<T = any> {
   status: number
+  statusText: string
   headers: Headers
   body: T
   text: string
@@ -47,6 +48,8 @@ export interface Reply<T = any> {
   ms: number
   /** x-auth-store-ops, when the route is protected. */
   storeOps: string | null
+  /** The request as given to fetch (fetch adds its own headers besides): what its size is counted from (demo/wire-bytes.ts). */
+  sent: { method: string, url: string, headers: Record<string, string>, body: string }
 }
 
 export interface SendOptions {
@@ -74,12 +77,14 @@ export async function send<T = any> (url: string, method: string, options: SendO
   const ms = Math.round(performance.now() - started)
   return {
     status: response.status,
+    statusText: response.statusText,
     headers: response.headers,
     body: parseBody(response.headers.get('content-type'), text),
     text,
     setCookies: response.headers.getSetCookie().map(parseSetCookie),
     ms,
-    storeOps: response.headers.get('x-auth-store-ops')
+    storeOps: response.headers.get('x-auth-store-ops'),
+    sent: { method, url, headers, body: body ?? '' }
   }
 }
 

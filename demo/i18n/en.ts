@@ -43,6 +43,14 @@ export const en = {
   observedUntilExp: (s: number) => `works ${s} s more`,
   observedUntilRefresh: (s: number) => `stale ${s} s, refresh`,
 
+  /** Each --store in words, as a sentence names it ("one shared PostgreSQL store"). */
+  stores: {
+    memory: 'memory store',
+    redis: 'Redis store',
+    'redis-cached': 'Redis store with AUTH_CACHE=on',
+    postgres: 'PostgreSQL store'
+  },
+
   actors: {
     aliceBrowser: 'alice\'s browser',
     oldCopy: 'the old copy',
@@ -67,6 +75,7 @@ export const en = {
     storeOps: 'store ops',
     notWaited: (left: number) => `still accepted; it would stop at exp, ${left} s from now (not waited: the server's JWT_ACCESS_TTL is long)`,
     notWaitedDetail: (left: number) => `still accepted; exp in ${left} s`,
+    expiredBeforeJudged: 'the access token had already expired when the event was judged (a slow or busy machine?), so this outcome shows nothing; run it again, or with --access-ttl 10s',
     polling: (left: string) => `still accepted. Asking again every 250 ms until it stops (exp is ${left} s away)…`,
     atOnce: (statusAndError: string) => `${statusAndError} at once`,
     afterEvent: (status: number) => `${status} after the event`,
@@ -95,7 +104,8 @@ export const en = {
     intro: 'Each story states what the strategy promises, then shows what crossed the wire, what the client holds and what the server keeps.',
     claim: 'The claim:',
     seed: (source: string) => `The notes (“${source}”):`,
-    storeName: (store: string) => `(${store} store)`,
+    storeName: (store: string) => `(${store})`,
+    database: (schema: string) => `PostgreSQL: the run's own schema ${schema}, dropped at the end`,
     expected: 'expected:',
     observed: 'observed:',
     expectedInstead: (label: string) => `expected ${label}`,
@@ -130,6 +140,8 @@ export const en = {
         'jwt-version': 'signature, then the user\'s version: 1 store read'
       } satisfies Strategies,
       storeOpsCheck: (ops: string, none: boolean) => `x-auth-store-ops is ${ops} (${none ? '0: nothing looked up' : '1 round trip'})`,
+      whyCached: 'the same read as without the cache (session record, denylist mark or user version), but AUTH_CACHE=on asks Redis only until this instance has it cached: then 0 store round trips',
+      storeOpsCached: (first: string, warm: string) => `x-auth-store-ops is ${first} on the first call (0 when the login's own reads already filled this instance's cache, else 1), then ${warm} once warm: answered from AUTH_CACHE`,
       missing: 'missing',
       works: (ops: string) => `200, ${ops} store op(s)`
     },
@@ -294,15 +306,15 @@ export const en = {
         quote: 'Every request may reach a different server; on a server without the session information the user would have to log in again each time. Sticky sessions and session clustering exist, at a cost.'
       } satisfies Seed,
       needs: 'two instances',
-      whyRedis: 'both instances share the Redis store (and the signing secret)',
+      whyShared: (store: string) => `both instances share the ${store} (and the signing secret)`,
       why: {
         session: 'B\'s memory has no record of A\'s session',
         'jwt-none': 'B verifies the signature with the same secret; it needs nothing else (a refresh on B fails though)',
         'jwt-denylist': 'B\'s denylist is empty, so it accepts the token, even one logged out on A',
         'jwt-version': 'B looks the user up in its own memory store, where that user id does not exist'
       } satisfies Strategies,
-      instances: (a: string, b: string, redis: boolean) => `instance A at ${a}, instance B at ${b}, same secrets, ${redis ? 'one shared Redis' : 'each with its own memory store'}`,
-      refreshOnB: (r: string, redis: boolean) => `refresh on B: ${r} (the refresh family lives in ${redis ? 'the shared Redis' : 'A\'s memory'})`,
+      instances: (a: string, b: string, shared: string | null) => `instance A at ${a}, instance B at ${b}, same secrets, ${shared === null ? 'each with its own memory store' : `one shared ${shared}`}`,
+      refreshOnB: (r: string, shared: string | null) => `refresh on B: ${r} (the refresh family lives in ${shared === null ? 'A\'s memory' : `the shared ${shared}`})`,
       bAnswers: (r: string) => `B answers ${r}`
     },
     'redis-down': {
@@ -321,7 +333,9 @@ export const en = {
       } satisfies Strategies,
       noRedisServer: 'redis-server is not installed: skipped',
       noRedisDetail: 'no redis-server',
-      ownRedis: (url: string) => `this story always uses Redis: a redis-server of its own (${url}), the only one it ever stops`,
+      ownRedis: (url: string, cached: boolean) => `this story always uses Redis: a redis-server of its own (${url}), the only one it ever stops${cached ? '; its servers run with AUTH_CACHE=on' : ''}`,
+      notOnPostgres: 'not run with --store postgres: the story stops its store, and the runner never stops the shared PostgreSQL (nor starts one of its own); run it with --store redis or redis-cached',
+      notOnPostgresDetail: 'not run on PostgreSQL (it would have to stop the database)',
       stops: 'Redis stops (it saves a snapshot first, so its data can come back)',
       refreshNeedsStore: (r: string) => `refresh needs the store: ${r}`,
       loginNeedsStore: (r: string) => `login needs the store: ${r}`,
@@ -332,6 +346,8 @@ export const en = {
       serverLogged: (errors: string) => `the server logged: ${errors}`,
       failsClosed: (error: string) => `503 ${error} while down, 200 after recovery`,
       keepsWorking: '200 while down (no store needed), refresh 503',
+      cacheAnsweredWhileDown: (ops: string, ms: string | null) => `200 with x-auth-store-ops ${ops}: AUTH_CACHE answered from this instance's memory before it had noticed that Redis was gone; ${ms === null ? 'still no 503 3 s after the stop' : `503 from ${ms} ms after the stop`}`,
+      cacheAnsweredDetail: (ops: string) => `200 from AUTH_CACHE (${ops} store ops) right after Redis stopped, before the instance noticed`,
       whileDown: (r: string) => `${r} while down`
     },
     // Stories 12-17 (demo/stories/measured.ts): load balancer, fat tokens, cost over time, rename, browser close, the verdict.
@@ -357,15 +373,16 @@ export const en = {
       afterDeath: (r: string) => `after A died, B answers ${r}, as B answered in round robin`,
       refreshDied: (r: string) => `refresh through B: ${r} (the family died with A)`,
       noRedis: 'no Redis for the shared-store and cached parts: skipped (see the message above)',
-      shared: 'one shared Redis behind two instances (same key prefix, same secrets)',
+      noRedisCached: 'no Redis for the cached part: skipped (see the message above)',
+      shared: (store: string) => `one shared ${store} behind two instances (same key prefix, same secrets)`,
       sharedWorks: (r: string) => `logged in through A, B answers ${r}`,
-      sharedRefresh: (r: string) => `refresh through B: ${r} (the family is in the shared Redis)`,
+      sharedRefresh: (r: string, store: string) => `refresh through B: ${r} (the family is in the shared ${store})`,
       cached: 'the cached mode: STORE=redis AUTH_CACHE=on on both instances',
       cachedZero: (ops: string, none: boolean) => `B answers from its cache: x-auth-store-ops ${ops}${none ? ' (jwt-none reads nothing anyway)' : ''}`,
       logoutOnA: 'alice logs out through A; the next request goes to B',
       cachedAfterLogout: (r: string, immediate: boolean) => `B at once: ${r} (${immediate ? 'Redis told B\'s cache before A answered the logout' : 'this mode promises only exp after a logout'})`,
-      detailAny: (r: string) => `memory stores, round robin: B answers ${r}; shared Redis: works`,
-      detailShared: (r: string) => `memory stores, round robin: B answers ${r}; sticky: out when A dies; shared Redis: works`
+      detailAny: (r: string, store: string) => `memory stores, round robin: B answers ${r}; shared ${store}: works`,
+      detailShared: (r: string, store: string) => `memory stores, round robin: B answers ${r}; sticky: out when A dies; shared ${store}: works`
     },
     'fat-token': {
       title: 'Fat tokens: claims grow, every request carries them',

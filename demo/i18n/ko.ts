@@ -39,6 +39,13 @@ export const ko: Messages = {
   observedUntilExp: (s: number) => `${s}초 더 동작`,
   observedUntilRefresh: (s: number) => `${s}초 옛 정보, 갱신`,
 
+  stores: {
+    memory: '메모리 저장소',
+    redis: 'Redis 저장소',
+    'redis-cached': 'AUTH_CACHE=on인 Redis 저장소',
+    postgres: 'PostgreSQL 저장소'
+  },
+
   actors: {
     aliceBrowser: 'alice의 브라우저',
     oldCopy: '예전 사본',
@@ -63,6 +70,7 @@ export const ko: Messages = {
     storeOps: '저장소 조회',
     notWaited: (left: number) => `아직 받아들여짐. exp(${left}초 뒤)에 멈출 것 (기다리지 않음: 서버의 JWT_ACCESS_TTL이 김)`,
     notWaitedDetail: (left: number) => `아직 받아들여짐. exp까지 ${left}초`,
+    expiredBeforeJudged: '사건을 판정할 때 액세스 토큰이 이미 만료되어 있었음 (느리거나 바쁜 기계?): 이 결과로는 아무것도 알 수 없음. 다시 실행하거나 --access-ttl 10s로 실행하세요',
     polling: (left: string) => `아직 받아들여짐. 멈출 때까지 250ms마다 다시 요청합니다 (exp까지 ${left}초)…`,
     atOnce: (statusAndError: string) => `즉시 ${statusAndError}`,
     afterEvent: (status: number) => `사건 뒤에도 ${status}`,
@@ -91,7 +99,8 @@ export const ko: Messages = {
     intro: '각 이야기는 전략이 약속하는 결과를 먼저 말하고, 오간 요청, 클라이언트가 가진 것, 서버가 보관하는 것을 보여 줍니다.',
     claim: '주장:',
     seed: (source: string) => `노트(「${source}」):`,
-    storeName: (store: string) => `(${store} 저장소)`,
+    storeName: (store: string) => `(${store})`,
+    database: (schema: string) => `PostgreSQL: 이번 실행 전용 스키마 ${schema}, 끝나면 삭제`,
     expected: '예상:',
     observed: '관찰:',
     expectedInstead: (label: string) => `예상은 ${label}`,
@@ -126,6 +135,8 @@ export const ko: Messages = {
         'jwt-version': '서명 검증 뒤 사용자 버전 조회 1회'
       },
       storeOpsCheck: (ops: string, none: boolean) => `x-auth-store-ops = ${ops} (${none ? '0: 아무것도 조회하지 않음' : '저장소 왕복 1회'})`,
+      whyCached: '캐시가 없을 때와 같은 조회(세션 기록, 거부 목록 표시, 사용자 버전)지만, AUTH_CACHE=on이면 이 인스턴스의 캐시에 들어가기 전까지만 Redis에 묻고 그 뒤로는 저장소 왕복 0회',
+      storeOpsCached: (first: string, warm: string) => `x-auth-store-ops는 첫 호출에서 ${first} (로그인 때의 조회가 이미 이 인스턴스의 캐시를 채웠으면 0, 아니면 1), 캐시가 찬 뒤 ${warm}: AUTH_CACHE가 응답함`,
       missing: '없음',
       works: (ops: string) => `200, 저장소 조회 ${ops}회`
     },
@@ -290,15 +301,15 @@ export const ko: Messages = {
         quote: 'request마다 내가 접속한 서버가 달라질 수도 있다!! 이렇게 되어 버리면 session 정보가 없는 다른 서버에 접속할 때마다 계속 로그인해줘야 합니다. / sticky session, session clustering 과 같은 방안이 나왔지만 cost, 관리포인트가 추가적으로 발생한다.'
       },
       needs: '인스턴스 둘',
-      whyRedis: '두 인스턴스가 Redis 저장소(와 서명 비밀)를 공유함',
+      whyShared: (store: string) => `두 인스턴스가 ${store}(와 서명 비밀)를 공유함`,
       why: {
         session: 'B의 메모리에는 A의 세션 기록이 없음',
         'jwt-none': 'B는 같은 비밀로 서명을 검증함. 다른 것은 필요 없음 (B에서의 갱신은 실패)',
         'jwt-denylist': 'B의 거부 목록은 비어 있어 토큰을 받아들임, A에서 로그아웃한 토큰이라도',
         'jwt-version': 'B는 자기 메모리 저장소에서 사용자를 찾는데, 그 사용자 id가 없음'
       },
-      instances: (a: string, b: string, redis: boolean) => `인스턴스 A ${a}, 인스턴스 B ${b}, 같은 비밀, ${redis ? 'Redis 하나를 공유' : '각자의 메모리 저장소'}`,
-      refreshOnB: (r: string, redis: boolean) => `B에서 갱신: ${r} (리프레시 패밀리는 ${redis ? '공유 Redis' : 'A의 메모리'}에 있음)`,
+      instances: (a: string, b: string, shared: string | null) => `인스턴스 A ${a}, 인스턴스 B ${b}, 같은 비밀, ${shared === null ? '각자의 메모리 저장소' : `${shared} 하나를 공유`}`,
+      refreshOnB: (r: string, shared: string | null) => `B에서 갱신: ${r} (리프레시 패밀리는 ${shared === null ? 'A의 메모리' : `공유 ${shared}`}에 있음)`,
       bAnswers: (r: string) => `B의 응답 ${r}`
     },
     'redis-down': {
@@ -317,7 +328,9 @@ export const ko: Messages = {
       },
       noRedisServer: 'redis-server가 설치되어 있지 않음: 건너뜀',
       noRedisDetail: 'redis-server 없음',
-      ownRedis: (url: string) => `이 이야기는 항상 Redis를 씁니다: 자기 전용 redis-server (${url}), 이 이야기가 멈추는 유일한 Redis`,
+      ownRedis: (url: string, cached: boolean) => `이 이야기는 항상 Redis를 씁니다: 자기 전용 redis-server (${url}), 이 이야기가 멈추는 유일한 Redis${cached ? '. 서버는 AUTH_CACHE=on으로 실행' : ''}`,
+      notOnPostgres: '--store postgres에서는 실행하지 않음: 이 이야기는 저장소를 멈추는데, 러너는 공유 PostgreSQL을 절대 멈추지 않고 자기 PostgreSQL을 띄우지도 않습니다. --store redis나 redis-cached로 실행하세요',
+      notOnPostgresDetail: 'PostgreSQL에서는 실행하지 않음 (데이터베이스를 멈춰야 하므로)',
       stops: 'Redis가 멈춥니다 (먼저 스냅숏을 저장하므로 데이터가 돌아올 수 있음)',
       refreshNeedsStore: (r: string) => `갱신에는 저장소가 필요: ${r}`,
       loginNeedsStore: (r: string) => `로그인에는 저장소가 필요: ${r}`,
@@ -328,6 +341,8 @@ export const ko: Messages = {
       serverLogged: (errors: string) => `서버 로그: ${errors}`,
       failsClosed: (error: string) => `멈춘 동안 503 ${error}, 회복 뒤 200`,
       keepsWorking: '멈춘 동안에도 200 (저장소 불필요), 갱신은 503',
+      cacheAnsweredWhileDown: (ops: string, ms: string | null) => `200, x-auth-store-ops ${ops}: 이 인스턴스가 Redis가 사라진 것을 알아채기 전에 AUTH_CACHE가 메모리에서 응답함. ${ms === null ? '멈춘 뒤 3초가 지나도 503이 아님' : `멈춘 뒤 ${ms}ms부터 503`}`,
+      cacheAnsweredDetail: (ops: string) => `Redis가 멈춘 직후 AUTH_CACHE가 200으로 응답 (저장소 조회 ${ops}회), 인스턴스가 알아채기 전`,
       whileDown: (r: string) => `멈춘 동안 ${r}`
     },
     // 이야기 12-17 (demo/stories/measured.ts): 로드 밸런서, 뚱뚱한 토큰, 시간에 따른 비용, 이름 변경, 브라우저 종료, 결론.
@@ -353,15 +368,16 @@ export const ko: Messages = {
       afterDeath: (r: string) => `A가 죽은 뒤 B의 응답 ${r}, 라운드 로빈 때 B가 한 응답과 같음`,
       refreshDied: (r: string) => `B를 거친 갱신: ${r} (패밀리는 A와 함께 사라짐)`,
       noRedis: '공유 저장소와 캐시 부분에 쓸 Redis가 없음: 건너뜀 (위 메시지 참고)',
-      shared: '인스턴스 둘 뒤에 공유 Redis 하나 (같은 키 접두사, 같은 비밀)',
+      noRedisCached: '캐시 부분에 쓸 Redis가 없음: 건너뜀 (위 메시지 참고)',
+      shared: (store: string) => `인스턴스 둘 뒤에 공유 ${store} 하나 (같은 키 접두사, 같은 비밀)`,
       sharedWorks: (r: string) => `A로 로그인했고, B의 응답 ${r}`,
-      sharedRefresh: (r: string) => `B를 거친 갱신: ${r} (패밀리는 공유 Redis에 있음)`,
+      sharedRefresh: (r: string, store: string) => `B를 거친 갱신: ${r} (패밀리는 공유 ${store}에 있음)`,
       cached: '캐시 모드: 두 인스턴스 모두 STORE=redis AUTH_CACHE=on',
       cachedZero: (ops: string, none: boolean) => `B가 캐시에서 응답함: x-auth-store-ops ${ops}${none ? ' (jwt-none은 원래 아무것도 읽지 않음)' : ''}`,
       logoutOnA: 'alice가 A를 거쳐 로그아웃합니다. 다음 요청은 B로 갑니다',
       cachedAfterLogout: (r: string, immediate: boolean) => `B에서 즉시: ${r} (${immediate ? 'A가 로그아웃에 답하기 전에 Redis가 B의 캐시에 알림' : '이 모드는 로그아웃 뒤 exp까지만 약속함'})`,
-      detailAny: (r: string) => `메모리 저장소, 라운드 로빈: B의 응답 ${r}; 공유 Redis: 동작`,
-      detailShared: (r: string) => `메모리 저장소, 라운드 로빈: B의 응답 ${r}; sticky: A가 죽으면 로그아웃; 공유 Redis: 동작`
+      detailAny: (r: string, store: string) => `메모리 저장소, 라운드 로빈: B의 응답 ${r}; 공유 ${store}: 동작`,
+      detailShared: (r: string, store: string) => `메모리 저장소, 라운드 로빈: B의 응답 ${r}; sticky: A가 죽으면 로그아웃; 공유 ${store}: 동작`
     },
     'fat-token': {
       title: '뚱뚱한 토큰: 클레임이 커지면 모든 요청이 그만큼 싣고 다님',

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net'
 import type { Scenario } from '../scenarios.js'
 import { m } from '../i18n/index.js'
 import { send } from '../../harness/http.js'
-import type { HeldCookie, Reply } from '../http.js'
+import { replyBytes, type HeldCookie, type Reply } from '../http.js'
 import type { RunningServer } from '../servers.js'
 import { alice, errorOf, type Actor, type Observation, type Story } from '../story.js'
 
@@ -100,7 +100,7 @@ async function visit (s: Story, browser: Actor, site: Site, options: { sameSite?
     if (options.noOrigin !== true) Object.assign(headers, { origin: from, 'sec-fetch-site': options.sameSite === true ? 'same-site' : 'cross-site', 'sec-fetch-mode': 'navigate' })
     const reply = await send(form.action, 'POST', { body: new URLSearchParams(form.fields).toString(), headers, cookie: cookies.join('; ') })
     s.say(t.cookies(attached.join(', ') || t.none, withheld.join(', ') || t.none))
-    browser.printReply('POST', path, reply, t.fromSite(from))
+    browser.printReply('POST', path, reply, t.fromSite(from), replyBytes(reply, { origin: options.noOrigin !== true }))
     results.push({ path, reply, attached, withheld })
   }
   return results

@@ -1,13 +1,15 @@
 /**
  * Scale-out behind a load balancer, four ways: memory stores with round robin, memory stores with sticky
- * sessions (until the instance dies), one shared Redis, and the cached mode (STORE=redis AUTH_CACHE=on).
+ * sessions (until the instance dies), one shared store (the run's --store when it is a shared one, else
+ * Redis), and the cached mode (STORE=redis AUTH_CACHE=on).
  * The runner plays the balancer over two instances it starts itself (demo/servers.ts): it alternates
  * between them for round robin and keeps to one for sticky; `npm run cluster` (scale/) runs the same
  * setups behind a real HAProxy.
  */
 import { promised } from '../../harness/promises.js'
+import { m } from '../i18n/index.js'
 import { newKeyPrefix, type RunningServer } from '../servers.js'
-import { alice, errorOf, type Actor, type Observation, type Story } from '../story.js'
+import { alice, errorOf, isRedisStore, isSharedStore, type Actor, type Observation, type StoreKind, type Story } from '../story.js'
 import { expectingOf, ownRedis, said, until, type StoryDef } from './common.js'
 
 const r = (reply: { status: number, body: any }): string => reply.status < 300 ? String(reply.status) : `${reply.status} ${errorOf(reply as never)}`
@@ -19,23 +21,23 @@ const r = (reply: { status: number, body: any }): string => reply.status < 300 ?
 const ENV = { JWT_ACCESS_TTL: '60s' }
 
 /**
- * Every instance the story needs, two at a time: the memory pair, the first of each Redis pair, then the
- * second of each Redis pair (the first creates the demo users the second then finds).
- * A Redis pair shares one key prefix: two instances of one app.
+ * Every instance the story needs, two at a time: the memory pair, the first of each shared pair, then the
+ * second of each shared pair (the first creates the demo users the second then finds).
+ * A shared pair shares one key prefix: two instances of one app. The shared pair runs on `sharedStore`
+ * (PostgreSQL needs no Redis); the cached pair needs Redis.
  */
-async function instances (s: Story, redisUrl: string | null): Promise<{ memory: [RunningServer, RunningServer], shared: [RunningServer, RunningServer] | null, cached: [RunningServer, RunningServer] | null }> {
+async function instances (s: Story, sharedStore: StoreKind, redisUrl: string | null): Promise<{ memory: [RunningServer, RunningServer], shared: [RunningServer, RunningServer] | null, cached: [RunningServer, RunningServer] | null }> {
   const memory = { store: 'memory' as const }
-  const shared = { store: 'redis' as const, keyPrefix: newKeyPrefix(), ...(redisUrl === null ? {} : { redisUrl }) }
-  const cached = { store: 'redis' as const, keyPrefix: newKeyPrefix(), ...(redisUrl === null ? {} : { redisUrl }) }
-  const cachedEnv = { ...ENV, AUTH_CACHE: 'on' }
+  const withRedis = redisUrl === null ? {} : { redisUrl }
+  const shared = sharedStore === 'postgres' || redisUrl !== null ? { store: sharedStore, keyPrefix: newKeyPrefix(), ...withRedis } : null
+  const cached = redisUrl === null ? null : { store: 'redis-cached' as const, keyPrefix: newKeyPrefix(), ...withRedis }
   // Two at a time: stories run four at once (--jobs), and six servers starting together on a small machine miss their start window.
   const [ma, mb] = await Promise.all([s.server(ENV, memory), s.server(ENV, memory)])
-  const [sa, ca] = await Promise.all([
-    redisUrl === null ? null : s.server(ENV, shared), redisUrl === null ? null : s.server(cachedEnv, cached)
+  const pair = async (): Promise<[RunningServer | null, RunningServer | null]> => await Promise.all([
+    shared === null ? null : s.server(ENV, shared), cached === null ? null : s.server(ENV, cached)
   ])
-  const [sb, cb] = await Promise.all([
-    redisUrl === null ? null : s.server(ENV, shared), redisUrl === null ? null : s.server(cachedEnv, cached)
-  ])
+  const [sa, ca] = await pair()
+  const [sb, cb] = await pair()
   return { memory: [ma, mb], shared: sa === null || sb === null ? null : [sa, sb], cached: ca === null || cb === null ? null : [ca, cb] }
 }
 
@@ -47,9 +49,13 @@ export const loadBalancer: StoryDef = {
     const t = said('load-balancer')
     const jwt = s.kind === 'jwt'
 
-    // The Redis for the shared and cached setups: --store redis's, else a redis-server of the story's own.
-    const redisUrl = s.target.store === 'redis' ? s.target.redisUrl : (await ownRedis(s, 'the shared-Redis and cached parts of the load-balancer story'))?.url ?? null
-    const { memory: [a, b], shared, cached } = await instances(s, redisUrl)
+    // The shared setup runs on --store's store when it is a shared one (the plain one for redis-cached: the
+    // cached setup comes next), else on Redis; the Redis for it and the cached setup: --store's, else a
+    // redis-server of the story's own.
+    const sharedStore: StoreKind = s.target.store === 'postgres' ? 'postgres' : 'redis'
+    const sharedName = m().stores[sharedStore]
+    const redisUrl = isRedisStore(s.target.store) ? s.target.redisUrl : (await ownRedis(s, `the ${isSharedStore(s.target.store) ? 'cached part' : 'shared-Redis and cached parts'} of the load-balancer story`))?.url ?? null
+    const { memory: [a, b], shared, cached } = await instances(s, sharedStore, redisUrl)
 
     // 1. Memory stores, round robin: the runner sends request n to instance n mod 2.
     s.say(t.roundRobin(a.url, b.url))
@@ -82,12 +88,11 @@ export const loadBalancer: StoryDef = {
       s.check(refresh.status === 401, t.refreshDied(r(refresh)))
     }
 
-    if (shared === null || cached === null) {
-      s.say(t.noRedis)
-    } else {
-      // 3. One shared Redis, round robin: either instance answers for every login.
+    if (shared === null) s.say(t.noRedis)
+    else {
+      // 3. One shared store, round robin: either instance answers for every login.
       const [ra, rb] = shared
-      s.say(t.shared)
+      s.say(t.shared(sharedName))
       const sa = s.actor(ra, 'viaA')
       await sa.login(alice, { quiet: true })
       const sb = s.actor(rb, 'viaB')
@@ -96,13 +101,14 @@ export const loadBalancer: StoryDef = {
       s.check(answer.status === 200, t.sharedWorks(r(answer)))
       if (jwt) {
         const refresh = await sb.refresh({ quiet: true })
-        s.check(refresh.status === 200, t.sharedRefresh(r(refresh)))
+        s.check(refresh.status === 200, t.sharedRefresh(r(refresh), sharedName))
       }
-      await cachedPart(s, cached)
+      if (cached === null) s.say(t.noRedisCached)
+      else await cachedPart(s, cached)
     }
     return worksOnB
-      ? { outcome: 'any-instance', detail: t.detailAny(r(onB)) }
-      : { outcome: 'shared-store', detail: t.detailShared(r(onB)) }
+      ? { outcome: 'any-instance', detail: t.detailAny(r(onB), sharedName) }
+      : { outcome: 'shared-store', detail: t.detailShared(r(onB), sharedName) }
   }
 }
 
