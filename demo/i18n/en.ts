@@ -347,7 +347,7 @@ export const en = {
       failsClosed: (error: string) => `503 ${error} while down, 200 after recovery`,
       keepsWorking: '200 while down (no store needed), refresh 503',
       cacheAnsweredWhileDown: (ops: string, ms: string | null) => `200 with x-auth-store-ops ${ops}: AUTH_CACHE answered from this instance's memory before it had noticed that Redis was gone; ${ms === null ? 'still no 503 3 s after the stop' : `503 from ${ms} ms after the stop`}`,
-      cacheAnsweredDetail: (ops: string) => `200 from AUTH_CACHE (${ops} store ops) right after Redis stopped, before the instance noticed`,
+      cacheAnsweredDetail: (ops: string, ms: string | null) => `200 from AUTH_CACHE (${ops} store ops) right after Redis stopped, before the instance noticed; ${ms === null ? 'no 503 within 3 s' : `503 from ${ms} ms after the stop`}`,
       whileDown: (r: string) => `${r} while down`
     },
     // Stories 12-17 (demo/stories/measured.ts): load balancer, fat tokens, cost over time, rename, browser close, the verdict.

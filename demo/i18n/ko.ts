@@ -342,7 +342,7 @@ export const ko: Messages = {
       failsClosed: (error: string) => `멈춘 동안 503 ${error}, 회복 뒤 200`,
       keepsWorking: '멈춘 동안에도 200 (저장소 불필요), 갱신은 503',
       cacheAnsweredWhileDown: (ops: string, ms: string | null) => `200, x-auth-store-ops ${ops}: 이 인스턴스가 Redis가 사라진 것을 알아채기 전에 AUTH_CACHE가 메모리에서 응답함. ${ms === null ? '멈춘 뒤 3초가 지나도 503이 아님' : `멈춘 뒤 ${ms}ms부터 503`}`,
-      cacheAnsweredDetail: (ops: string) => `Redis가 멈춘 직후 AUTH_CACHE가 200으로 응답 (저장소 조회 ${ops}회), 인스턴스가 알아채기 전`,
+      cacheAnsweredDetail: (ops: string, ms: string | null) => `Redis가 멈춘 직후 인스턴스가 알아채기 전 AUTH_CACHE가 200으로 응답 (저장소 조회 ${ops}회); ${ms === null ? '3초 안에 503 없음' : `멈춘 뒤 ${ms}ms부터 503`}`,
       whileDown: (r: string) => `멈춘 동안 ${r}`
     },
     // 이야기 12-17 (demo/stories/measured.ts): 로드 밸런서, 뚱뚱한 토큰, 시간에 따른 비용, 이름 변경, 브라우저 종료, 결론.
