@@ -17,9 +17,13 @@ export const DEMO_ENV: Readonly<Record<string, string>> = {
 /** A server a story talks to: one it started, or the --url one (nothing to stop). */
 export type RunningServer = Pick<ServerProcess, 'url' | 'env' | 'errors' | 'stop'>
 
-/** Starts `node dist/server.js` with `env` on top of DEMO_ENV; resolves once /ready answers. */
+/**
+ * Starts `node dist/server.js` with `env` on top of DEMO_ENV; resolves once /ready answers. A server takes
+ * about a second; the window is wide because a story may start several at once on a busy two-core
+ * machine (a test suite beside it, coverage hooks in every process), and a slow start is no finding.
+ */
 export async function startServer (env: Record<string, string>): Promise<RunningServer> {
-  return await startHarnessServer({ env: { ...DEMO_ENV, ...env }, readyTimeoutMs: 15_000 })
+  return await startHarnessServer({ env: { ...DEMO_ENV, ...env }, readyTimeoutMs: 40_000 })
 }
 
 export const newKeyPrefix = (): string => `demo:${randomBytes(4).toString('hex')}:`

@@ -248,7 +248,7 @@ t.test('story player: story 9 (a session limit: servers of its own) run by the r
     await expectText(t, page, '[data-role=sp-run-status]', /^Recorded from a run of the runner on this machine just now \(\d+ s, store memory\)/, 'labelled as a recording of the runner, with its duration', 90_000)
   }
   await runStory9()
-  // The runner gives each server it starts 15 s; on a machine loaded by other test processes (whose
+  // The runner gives each server it starts 40 s; on a machine loaded by other test processes (whose
   // children tap instruments) one can miss it, and the story is then recorded as crashed. That is the
   // runner's verdict on the machine, not the player's: run it once more.
   if (/the server was not ready within/.test(await text(page, '[data-role=sp-step]'))) {
