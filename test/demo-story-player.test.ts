@@ -314,5 +314,40 @@ t.test('story player: story 9 (a session limit: servers of its own) run by the r
   await page.click('[data-role=sp-run]')
   await expectText(t, page, '[data-role=sp-run-status]', /다른 이야기가 실행 중입니다/, '409: another run is in progress')
   t.notOk(await page.locator('[data-role=sp-run]').isDisabled(), 'and the button can be pressed again')
+  await page.unroute(url => url.pathname.endsWith('/runs'))
+
+  // Narrations that differ only in their figures (each strategy's run measured its own, as in the verdict
+  // story) are shown once, and a table the runner aligned with spaces stays a table.
+  const table = (bytes: number): string => `measured now:\nmechanism  request bytes  store ops\nsession    ${bytes}            1`
+  const result = (strategy: string, bytes: number): unknown => ({
+    scenario: 9,
+    strategy,
+    store: 'memory',
+    match: true,
+    checksFailed: [],
+    seconds: 1,
+    expected: { outcome: 'works', why: 'stub', label: 'works' },
+    observed: { outcome: 'works', detail: 'stub', label: 'works' },
+    steps: [{ kind: 'say', text: table(bytes) }, { kind: 'check', text: 'stub check', data: { ok: true } }]
+  })
+  const stubbed = {
+    ok: true,
+    lang: 'ko',
+    store: 'memory',
+    strategies: ['session', 'jwt-none'],
+    seconds: 2,
+    mismatches: 0,
+    matrix: [{ scenario: 9, title: 'stub', cells: { session: { expected: 'works', observed: 'works', label: 'works', seconds: null, match: true }, 'jwt-none': { expected: 'works', observed: 'works', label: 'works', seconds: null, match: true } } }],
+    results: [result('session', 164), result('jwt-none', 536)]
+  }
+  await page.route(url => url.pathname.endsWith('/runs'), async route => { await route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify({ runId: 'stubbedrun01', story: 9, store: 'memory', lang: 'ko' }) }) })
+  await page.route(url => url.pathname.endsWith('/runs/stubbedrun01'), async route => { await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ runId: 'stubbedrun01', story: 9, store: 'memory', lang: 'ko', state: 'done', seconds: 2, result: stubbed }) }) })
+  await page.selectOption('[data-role=sp-mode]', 'all')
+  await page.click('[data-role=sp-run]')
+  await expectText(t, page, '[data-role=sp-say] pre.sp-say-table', /^mechanism {2}request bytes {2}store ops\nsession {4}164/, 'the table keeps its lines and alignment, the first column\'s figures')
+  t.equal(await page.locator('[data-role=sp-col-say]').count(), 0, 'shown once, not in every column')
+  t.match(await text(page, '[data-role=sp-say] .sp-say-note'), /수치는 session 열의 실행에서 잰 것입니다/, 'and it says whose figures they are')
+  await page.unroute(url => url.pathname.endsWith('/runs'))
+  await page.unroute(url => url.pathname.endsWith('/runs/stubbedrun01'))
   t.same(problems, [], 'no CSP violations, page errors, failed or external requests')
 })

@@ -69,6 +69,26 @@ function h<K extends keyof HTMLElementTagNameMap> (tag: K, attrs: Record<string,
   return e
 }
 
+/** A narration with its digits masked: two runs of one story say the same thing with other figures. */
+const withoutFigures = (text: string): string => text.replace(/\d+(?:[.,]\d+)?/g, '#')
+
+/**
+ * A runner narration as the terminal printed it: one paragraph per line, and the lines of a table (columns
+ * aligned with runs of spaces) in a preformatted block that keeps them aligned.
+ */
+function narration (text: string, cls: string, role: string): HTMLElement {
+  const box = h('div', { class: cls, 'data-role': role })
+  let table: string[] = []
+  const flush = (): void => { if (table.length > 0) { box.append(h('pre', { class: 'sp-say-table', tabindex: '0' }, table.join('\n'))); table = [] } }
+  for (const line of text.split('\n')) {
+    if (/\S {2,}\S/.test(line)) { table.push(line); continue }
+    flush()
+    box.append(h('p', {}, line))
+  }
+  flush()
+  return box
+}
+
 /** The runner's labels end in a colon ("expected:"); a table header does not. */
 const noColon = (s: string): string => s.replace(/:\s*$/, '')
 const pretty = (v: unknown): string => typeof v === 'string' ? v : JSON.stringify(v, null, 2)
@@ -371,8 +391,12 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
     const shown = runColumns(report)
     const beatsNow = shown.map(r => view.beats.get(r.strategy)?.[view.current])
     // One narration for all when the columns still telling their story agree; otherwise each column says its own.
+    // Narrations that differ only in their figures (each column's run measured its own, e.g. the verdict
+    // story's table) are shown once, the first column's, and say so.
     const says = beatsNow.filter(b => b !== undefined).map(b => b.say)
-    const common = says.length > 0 && says.every(x => x !== null && x === says[0]) ? says[0] ?? null : null
+    const same = says.length > 0 && says.every(x => x !== null && x === says[0])
+    const figuresOnly = !same && says.length > 1 && says.every(x => x !== null && withoutFigures(x) === withoutFigures(says[0] ?? ''))
+    const common = same || figuresOnly ? says[0] ?? null : null
     const grid = h('div', { class: `sp-grid sp-cols-${Math.min(Math.max(shown.length, 1), 4)}` })
     shown.forEach((r, i) => {
       const beats = view.beats.get(r.strategy) ?? []
@@ -381,13 +405,15 @@ export function mountStoryPlayer (root: HTMLElement, opts: { lang: 'en' | 'ko', 
       if (beat === undefined) {
         cell.append(h('p', { class: 'sp-na' }, W.endedAt(beats.length)))
       } else {
-        if (common === null && beat.say !== null) cell.append(h('p', { class: 'sp-col-say', 'data-role': 'sp-col-say' }, beat.say))
+        if (common === null && beat.say !== null) cell.append(narration(beat.say, 'sp-col-say', 'sp-col-say'))
         for (const step of beat.steps) cell.append(recordedStepView(step, r.strategy))
       }
       if (view.current >= beats.length - 1) cell.append(recordedVerdict(r))
       grid.append(cell)
     })
-    stepView.replaceChildren(h('p', { class: 'sp-say', 'data-role': 'sp-say' }, common ?? W.sayPerColumn), grid)
+    const lead = common === null ? h('p', { class: 'sp-say', 'data-role': 'sp-say' }, W.sayPerColumn) : narration(common, 'sp-say', 'sp-say')
+    if (figuresOnly) lead.append(h('p', { class: 'sp-say-note' }, W.sayFiguresOf(shown[0]?.strategy ?? '')))
+    stepView.replaceChildren(lead, grid)
   }
 
   /** At the end: the runner's matrix row, expected vs observed per strategy, with the runner's why. */
