@@ -69,8 +69,11 @@ function h<K extends keyof HTMLElementTagNameMap> (tag: K, attrs: Record<string,
   return e
 }
 
-/** A narration with its digits masked: two runs of one story say the same thing with other figures. */
-const withoutFigures = (text: string): string => text.replace(/\d+(?:[.,]\d+)?/g, '#')
+/**
+ * A narration with its figures masked: two runs of one story say the same thing with other figures, and a
+ * table pads its columns to the widest figure, so runs of spaces count as one.
+ */
+const withoutFigures = (text: string): string => text.replace(/\d+(?:[.,]\d+)?/g, '#').replace(/ +/g, ' ')
 
 /**
  * A runner narration as the terminal printed it: one paragraph per line, and the lines of a table (columns
